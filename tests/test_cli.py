@@ -1,0 +1,80 @@
+"The command line: end-to-end runs and the bad-input table (exit status 2, one line, no traceback)."
+import json, subprocess, sys
+import pytest
+from deepmotif.data import synthetic_dataset
+from conftest import write_fasta, write_deepbind
+
+
+def run(*args, cwd=None):
+    return subprocess.run(['deepmotif', *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def test_demo_quick(tmp_path):
+    r = run('demo', '--quick', '--quiet', '--out', tmp_path / 'demo')
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path / 'demo' / 'metrics.json').read_text())
+    assert set(m['models']) == {'cnn', 'rnn', 'cnn-rnn'}
+    for arch in m['models']:
+        assert (tmp_path / 'demo' / 'models' / arch / 'model.safetensors').exists()
+    assert (tmp_path / 'demo' / 'predictions.png').stat().st_size > 10_000
+    assert m['models']['cnn']['test_auroc'] > 0.9
+
+
+def test_train_evaluate_predict(tmp_path):
+    d = synthetic_dataset('single', n=400, seed=0)
+    train = write_deepbind(tmp_path / 'tf_B.seq.gz', d.seqs, d.labels)
+    r = run('train', train, '--arch', 'cnn', '--out', tmp_path / 'm', '--epochs', 3, '--test', train, '--quiet')
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path / 'm' / 'metrics.json').read_text())
+    assert {'arch', 'epochs_run', 'best_epoch', 'valid_auroc', 'test_auroc', 'test_auprc'} <= set(m)
+    r = run('evaluate', tmp_path / 'm', train, '--json')
+    assert r.returncode == 0 and abs(json.loads(r.stdout)['auroc'] - m['test_auroc']) < 1e-9
+    fa = tmp_path / 'x.fa'
+    fa.write_text(''.join(f'>{i}\n{s}\n' for i, s in zip(d.ids, d.seqs)))
+    r = run('predict', tmp_path / 'm', fa, '--out', tmp_path / 'p.tsv')
+    assert r.returncode == 0, r.stderr
+    assert len((tmp_path / 'p.tsv').read_text().splitlines()) == len(d) + 1
+
+
+def test_resume_continues_to_the_same_result(tmp_path):
+    d = synthetic_dataset('single', n=300, seed=0)
+    f = write_fasta(tmp_path / 't.fa', d.seqs, d.labels)
+    a = run('train', f, '--arch', 'cnn', '--out', tmp_path / 'a', '--epochs', 4, '--quiet')
+    b1 = run('train', f, '--arch', 'cnn', '--out', tmp_path / 'b', '--epochs', 2, '--quiet')
+    b2 = run('train', f, '--arch', 'cnn', '--out', tmp_path / 'b', '--epochs', 4, '--resume', '--quiet')
+    assert a.returncode == b1.returncode == b2.returncode == 0, (a.stderr, b2.stderr)
+    ha = json.loads((tmp_path / 'a' / 'metrics.json').read_text())
+    hb = json.loads((tmp_path / 'b' / 'metrics.json').read_text())
+    assert [r['valid_auroc'] for r in ha['history']] == pytest.approx([r['valid_auroc'] for r in hb['history']], abs=1e-6)
+    assert ha['best_epoch'] == hb['best_epoch']
+
+
+def _files(tmp_path):
+    d = synthetic_dataset('single', n=40, seed=0)
+    write_fasta(tmp_path / 'ok.fa', d.seqs, d.labels)
+    write_fasta(tmp_path / 'pos.fa', d.seqs[:5], [1] * 5)
+    (tmp_path / 'bad.fa').write_text('>1\nACGT\n>0\nAC?T\n')
+    (tmp_path / 'foreign').mkdir(); (tmp_path / 'foreign' / 'weights.pt').write_bytes(b'\x80\x04K\x01.')
+    (tmp_path / 'unreadable.fa').write_text('>1\nACGT\n'); (tmp_path / 'unreadable.fa').chmod(0)
+
+
+CASES = [  # (arguments, fragment of the one-line message)
+    (['train', 'missing.fa', '--arch', 'cnn', '--out', 'm'], 'no such file'),
+    (['train', 'bad.fa', '--arch', 'cnn', '--out', 'm'], 'bad.fa line 4 (record 2)'),
+    (['train', 'pos.fa', '--arch', 'cnn', '--out', 'm'], 'only one class'),
+    (['train', 'ok.fa', '--arch', 'transformer', '--out', 'm'], 'must be one of'),
+    (['train', 'ok.fa', '--arch', 'cnn', '--out', 'm', '--epochs', 'ten'], 'not an integer'),
+    (['train', 'ok.fa', '--arch', 'cnn', '--out', 'm', '--lr', '-1'], 'positive number'),
+    (['train', 'ok.fa', '--arch', 'cnn', '--out', 'm', '--valid-frac', '2'], 'between 0 and 1'),
+    (['evaluate', 'foreign', 'ok.fa'], 'no config.json'),
+    (['evaluate', 'nowhere', 'ok.fa'], 'not a model folder'),
+]
+
+
+@pytest.mark.parametrize('args,fragment', CASES, ids=[' '.join(c[0][:2] + c[0][3:4]) + f'-{i}' for i, c in enumerate(CASES)])
+def test_bad_input_exits_2_with_one_line(tmp_path, args, fragment):
+    _files(tmp_path)
+    r = run(*args, cwd=tmp_path)
+    assert r.returncode == 2
+    assert fragment in r.stderr and 'Traceback' not in r.stderr
+    assert len([l for l in r.stderr.splitlines() if l.startswith('deepmotif: error') or 'error:' in l]) == 1
