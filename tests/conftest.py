@@ -26,3 +26,25 @@ def small():
 @pytest.fixture(params=['cpu', pytest.param('cuda', marks=pytest.mark.skipif(not torch.cuda.is_available(), reason='no CUDA device'))])
 def device(request):
     return request.param
+
+
+@pytest.fixture(scope='session')
+def single_task():
+    "The built-in `single` task: (train, valid, test) at the size the demo uses."
+    from deepmotif.data import train_valid_split
+    data = synthetic_dataset('single', n=4000, seed=0)
+    return (*train_valid_split(data, 0.1, seed=0), synthetic_dataset('single', n=1000, seed=1))
+
+
+@pytest.fixture(scope='session')
+def trained(single_task):
+    "CNN, RNN and CNN-RNN trained with default settings on the `single` task, once per test session."
+    from deepmotif.models import build_model
+    from deepmotif.train import fit
+    tr, va, _ = single_task
+    models = {}
+    for arch in ('cnn', 'rnn', 'cnn-rnn'):
+        torch.manual_seed(0)
+        models[arch] = build_model(arch)
+        fit(models[arch], tr, va, verbose=False)
+    return models

@@ -1,0 +1,48 @@
+"The paper's views on trained models: they find the planted motif (ground truth), and agree with references."
+import numpy as np
+import pytest
+import torch
+from deepmotif.data import planted_mask, motif_by_name, one_hot
+from deepmotif.saliency import saliency, position_importance, site_auroc
+from deepmotif.optimize import optimize_input, best_alignment, read_meme, write_meme
+
+
+@pytest.mark.parametrize('arch', ['cnn', 'rnn', 'cnn-rnn'])
+def test_saliency_ranks_planted_sites_first(trained, single_task, arch):
+    test = single_task[2]
+    pos = test.subset(np.flatnonzero(test.labels == 1))
+    mid, _ = motif_by_name('CTCF')
+    auc = site_auroc(position_importance(saliency(trained[arch], pos)), planted_mask(pos, mid))
+    assert auc >= 0.9, (arch, auc)
+
+
+@pytest.mark.parametrize('arch', ['cnn', 'cnn-rnn'])
+def test_optimized_input_contains_planted_motif(trained, arch, tmp_path):
+    _, ctcf = motif_by_name('CTCF')
+    res = optimize_input(trained[arch], steps=1000, seed=0)
+    al = best_alignment(res.pwm, ctcf)
+    assert al.r >= 0.6, (arch, al)
+    write_meme(tmp_path / 'opt.meme', {arch: res.pwm})
+    assert np.allclose(read_meme(tmp_path / 'opt.meme')[arch], res.pwm.numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize('kind', ['paper', 'gradient', 'grad_x_input'])
+def test_saliency_batch_invariance_and_device(trained, single_task, kind, device):
+    X = single_task[2].X[:17]
+    m = trained['cnn-rnn']
+    a = saliency(m, X, kind=kind, batch_size=4, device=device)
+    b = saliency(m, X, kind=kind, batch_size=17, device='cpu')
+    assert a.shape == (17, 4, X.shape[2]) and a.device.type == 'cpu'
+    assert torch.allclose(a, b, atol=1e-5)
+    assert not m.training and next(m.parameters()).device.type == 'cpu'
+
+
+def test_saliency_matches_autograd_one_by_one(trained, single_task):
+    m = trained['rnn']
+    X = single_task[2].X[:5]
+    S = saliency(m, X, kind='gradient')
+    for i in range(5):
+        x = X[i:i + 1].clone().requires_grad_(True)
+        m(x)[0, 0].backward()
+        assert torch.allclose(S[i], x.grad[0], atol=1e-6)
+    m.zero_grad(set_to_none=True)
