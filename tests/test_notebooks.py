@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NBS = sorted(p.name for p in (ROOT / 'nbs').glob('[0-9]*.ipynb'))
+NBS = sorted(p.name for p in (ROOT / 'nbs').glob('*.ipynb'))
 
 
 def test_there_are_notebooks():
