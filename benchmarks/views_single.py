@@ -31,7 +31,7 @@ if __name__ == '__main__':
     mid, ctcf = motif_by_name('CTCF')
     pos = test.subset(np.flatnonzero(test.labels == 1))
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads')
-    print('| model | test AUROC | site AUROC (saliency) | optimized r, paper | optimized r, softmax |')
+    print('| model | test AUROC | site AUROC (saliency) | optimized r, paper: best start (mean of starts) | optimized r, softmax: best start (mean) |')
     print('|---|---|---|---|---|')
     for arch in ('cnn', 'rnn', 'cnn-rnn'):
         if (out / arch / 'config.json').exists(): m = load_model(out / arch)
@@ -45,6 +45,7 @@ if __name__ == '__main__':
         for meth in ('paper', 'softmax'):
             r = optimize_input(m, method=meth, steps=a.steps, seed=a.seed)
             rs[meth] = best_alignment(r.pwm, ctcf)
+            rs[meth + '_mean'] = np.mean([best_alignment(p, ctcf).r for p in r.pwms])
             write_meme(out / f'{arch}_{meth}.meme', {f'{arch}_{meth}': r.pwm})
-        print(f"| {arch} | {auc:.3f} | {site:.3f} | {rs['paper'].r:.3f} ({rs['paper'].strand}{rs['paper'].offset}) | "
-              f"{rs['softmax'].r:.3f} ({rs['softmax'].strand}{rs['softmax'].offset}) |", flush=True)
+        print(f"| {arch} | {auc:.3f} | {site:.3f} | {rs['paper'].r:.3f} ({rs['paper_mean']:.3f}) | "
+              f"{rs['softmax'].r:.3f} ({rs['softmax_mean']:.3f}) |", flush=True)

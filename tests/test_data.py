@@ -150,3 +150,12 @@ def test_synthetic_ground_truth(task):
             background.setdefault(mid, []).append(llr(ppm, d.seqs[i][b:b + e - s]))
     for mid in planted:  # planted sites score like motif instances, unplanted windows like background
         assert np.mean(planted[mid]) > 3 and np.mean(background[mid]) < 0, (mid, np.mean(planted[mid]), np.mean(background[mid]))
+
+
+def test_matched_single_task_classes_have_the_same_composition():
+    d = synthetic_dataset('single', n=2000, seed=2, matched=True)
+    gc = np.array([(s.count('G') + s.count('C')) / len(s) for s in d.seqs])
+    pos, neg = gc[d.labels == 1], gc[d.labels == 0]
+    assert abs(pos.mean() - neg.mean()) < 3 * np.sqrt(pos.var() / len(pos) + neg.var() / len(neg))
+    for (ctl, sites, lab) in zip(d.meta['controls'], d.meta['sites'], d.labels):
+        assert (ctl is None) == bool(lab)  # every negative carries a shuffled control, no positive does
