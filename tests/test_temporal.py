@@ -1,0 +1,166 @@
+"Temporal output scores: the batched method against the brute-force loop, edge cases, bad inputs, caller's model left alone."
+import warnings
+import pytest
+import torch
+from torch import nn
+from deepmotif.data import DeepMotifError, DeepMotifWarning, synthetic_dataset
+from deepmotif.models import build_model
+from deepmotif.train import predict
+from deepmotif.temporal import temporal_scores, temporal_scores_reference, VARIANTS
+
+
+def toy(arch, seed=0, **hp):
+    "A small random model with dropout, in eval mode."
+    torch.manual_seed(seed)
+    sizes = dict(hidden=5, n_outputs=2, dropout=0.3)
+    if arch == 'cnn-rnn': sizes.update(n_filters=6, kernel_size=7)
+    return build_model(arch, **{**sizes, **hp}).eval()
+
+
+def random_onehot(n, L, seed=0, n_frac=0.1):
+    "One-hot sequences with a few all-zero (N) columns."
+    g = torch.Generator().manual_seed(seed)
+    X = nn.functional.one_hot(torch.randint(0, 4, (n, L), generator=g), 4).float().transpose(1, 2).contiguous()
+    return X * (torch.rand(n, 1, L, generator=g) > n_frac)
+
+
+CASES = [('rnn', {}), ('cnn-rnn', {}), ('cnn-rnn', dict(kernel_size=1)), ('cnn-rnn', dict(kernel_size=3, hidden=1)),
+         ('cnn-rnn', dict(kernel_size=15))]
+
+
+@pytest.mark.parametrize('arch,hp', CASES)
+@pytest.mark.parametrize('variant', VARIANTS)
+@pytest.mark.parametrize('L', [1, 2, 3, 4, 8, 21])
+def test_matches_reference(arch, hp, variant, L):
+    m = toy(arch, seed=L, **hp)
+    X = random_onehot(6, L, seed=L)
+    for target in (0, 1):
+        R = temporal_scores_reference(m, X, target=target, variant=variant)
+        S = temporal_scores(m, X, target=target, variant=variant)
+        assert S.shape == (6, 2, L) and S.dtype == torch.float32
+        torch.testing.assert_close(S, R, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize('variant', VARIANTS)
+def test_paper_sizes_length_101(variant):
+    m = build_model('cnn-rnn').eval()
+    X = synthetic_dataset('single', n=4, seed=2).X
+    torch.testing.assert_close(temporal_scores(m, X, variant=variant), temporal_scores_reference(m, X, variant=variant), atol=1e-5, rtol=0)
+
+
+def test_reference_is_the_model_on_prefixes_and_suffixes():
+    m = toy('cnn-rnn')
+    X = random_onehot(3, 9)
+    with torch.no_grad():
+        for t in (0, 4, 8):
+            p = torch.sigmoid(m(X[:, :, :t + 1])[:, 1])
+            s = torch.sigmoid(m(X[:, :, t:])[:, 1])
+            torch.testing.assert_close(temporal_scores(m, X, target=1, variant='strict')[:, 0, t], p, atol=1e-5, rtol=0)
+            torch.testing.assert_close(temporal_scores(m, X, target=1, variant='strict')[:, 1, t], s, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize('arch', ['rnn', 'cnn-rnn'])
+def test_ends_are_the_prediction(arch):
+    m = toy(arch)
+    X = random_onehot(5, 30)
+    p = torch.from_numpy(predict(m, X, target=1))
+    for variant in VARIANTS:
+        S = temporal_scores(m, X, target=1, variant=variant)
+        torch.testing.assert_close(S[:, 0, -1], p, atol=1e-5, rtol=0)
+        torch.testing.assert_close(S[:, 1, 0], p, atol=1e-5, rtol=0)
+
+
+def test_variants_agree_for_rnn_and_differ_for_cnn_rnn():
+    X = random_onehot(4, 20)
+    rnn, crnn = toy('rnn'), toy('cnn-rnn')
+    torch.testing.assert_close(temporal_scores(rnn, X), temporal_scores(rnn, X, variant='strict'), atol=1e-6, rtol=0)
+    assert not torch.allclose(temporal_scores(crnn, X), temporal_scores(crnn, X, variant='strict'), atol=1e-4)
+
+
+@pytest.mark.parametrize('variant', VARIANTS)
+@pytest.mark.parametrize('batch_size', [1, 2, 3, 7, 100])
+def test_batch_size_invariance(variant, batch_size):
+    m = toy('cnn-rnn')
+    X = random_onehot(7, 15)
+    torch.testing.assert_close(temporal_scores(m, X, variant=variant, batch_size=batch_size),
+                               temporal_scores(m, X, variant=variant, batch_size=64), atol=1e-6, rtol=0)
+
+
+def test_seqdata_input_and_empty_batch():
+    d = synthetic_dataset('single', n=4, seed=1)
+    m = toy('rnn')
+    torch.testing.assert_close(temporal_scores(m, d), temporal_scores(m, d.X))
+    assert temporal_scores(m, torch.zeros(0, 4, 12)).shape == (0, 2, 12)
+
+
+def test_leaves_model_and_input_alone(device):
+    m = toy('cnn-rnn').train()
+    state = {k: v.clone() for k, v in m.state_dict().items()}
+    X = random_onehot(3, 12)
+    X0 = X.clone()
+    S = temporal_scores(m, X, device=device)
+    assert m.training and next(m.parameters()).device.type == 'cpu'
+    assert S.device.type == 'cpu'
+    assert torch.equal(X, X0)
+    assert all(torch.equal(v, state[k]) for k, v in m.state_dict().items())
+    torch.testing.assert_close(S, temporal_scores_reference(m, X), atol=1e-5, rtol=0)
+
+
+def test_device_results_match_cpu(device):
+    m = toy('cnn-rnn')
+    X = random_onehot(3, 12)
+    torch.testing.assert_close(temporal_scores(m, X, device=device, variant='strict'),
+                               temporal_scores(m, X, device='cpu', variant='strict'), atol=1e-5, rtol=0)
+
+
+def test_unsupported_stem_falls_back_to_reference():
+    m = toy('cnn-rnn')
+    m.stem = nn.Sequential(nn.Conv1d(4, 6, 3, padding=1), nn.ReLU(), nn.MaxPool1d(3, stride=1, padding=1))
+    X = random_onehot(3, 10)
+    with pytest.warns(DeepMotifWarning, match='reference loop'):
+        S = temporal_scores(m, X, variant='strict')
+    torch.testing.assert_close(S, temporal_scores_reference(m, X, variant='strict'))
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        torch.testing.assert_close(temporal_scores(m, X), temporal_scores_reference(m, X), atol=1e-5, rtol=0)
+
+
+def test_lstm_without_bias():
+    m = toy('rnn')
+    m.lstm = nn.LSTM(4, 5, batch_first=True, bidirectional=True, bias=False)
+    X = random_onehot(3, 10)
+    torch.testing.assert_close(temporal_scores(m, X), temporal_scores_reference(m, X), atol=1e-5, rtol=0)
+
+
+X_OK = torch.zeros(2, 4, 10)
+BAD = [  # (argument, value, message fragment)
+    ('model', build_model('cnn', n_filters=4), 'model is a CNN'),
+    ('model', nn.Linear(4, 1), 'model is a Linear'),
+    ('X', torch.zeros(2, 10), 'X has shape (2, 10); expected (N, 4, L)'),
+    ('X', torch.zeros(2, 5, 10), 'X has shape (2, 5, 10)'),
+    ('X', torch.zeros(2, 4, 0), 'at least one position'),
+    ('variant', 'exact', "variant = 'exact'; must be 'paper' or 'strict'"),
+    ('target', 2, 'target = 2; must be between 0 and 1'),
+    ('target', -1, 'target = -1'),
+    ('target', 'pos', "target = 'pos'"),
+    ('batch_size', 0, 'batch_size = 0'),
+    ('batch_size', 2.5, 'batch_size = 2.5'),
+]
+
+
+@pytest.mark.parametrize('fn', [temporal_scores, temporal_scores_reference])
+@pytest.mark.parametrize('arg,value,fragment', BAD)
+def test_bad_inputs(fn, arg, value, fragment):
+    kw = dict(model=toy('rnn'), X=X_OK)
+    kw[arg] = value
+    model, X = kw.pop('model'), kw.pop('X')
+    with pytest.raises(DeepMotifError) as e:
+        fn(model, X, **kw)
+    assert fragment in str(e.value)
+
+
+def test_multilayer_lstm_refused():
+    m = toy('rnn')
+    m.lstm = nn.LSTM(4, 5, num_layers=2, batch_first=True, bidirectional=True)
+    with pytest.raises(DeepMotifError, match='one bidirectional'):
+        temporal_scores(m, X_OK)
