@@ -5,17 +5,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 import deepmotif.data as data_mod
 from deepmotif.data import DeepMotifError, DeepMotifWarning, read_sequences, iter_sequences, fit_length, one_hot, synthetic_dataset
 from deepmotif.models import CNN, build_model, save_model, load_model
-from deepmotif.train import fit, predict, evaluate, _load_checkpoint, _save_checkpoint
+from deepmotif.train import fit, predict, evaluate, _load_checkpoint
 from deepmotif.saliency import saliency
 from deepmotif.cli import main, open_scores, evaluate_command, predict_command, explain_command
 from conftest import write_fasta, write_deepbind
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-DNA = 'ACGTNacgtnRYSWKMBDHVU'
+SCALE = float(os.environ.get('DEEPMOTIF_FUZZ_SCALE', '1'))  # e.g. 20 for a long fuzzing run
+
+
+def fuzz(n: int):
+    "Hypothesis settings for `n` examples (times DEEPMOTIF_FUZZ_SCALE), no deadline."
+    return settings(max_examples=max(1, int(n * SCALE)), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+DNA = 'ACGTUNRYSWKMBDHV' + 'ACGTUNRYSWKMBDHV'.lower()  # every letter the readers accept
 DNA_RE = re.compile(f'[{DNA}]+')
 HEADER = ['FoldID', 'EventID', 'seq', 'Bound']
 
@@ -123,7 +130,7 @@ def _as_outcome(recs):
     return ('ok', [r[0] for r in recs], [r[1] for r in recs], None if recs[0][2] is None else [r[2] for r in recs])
 
 
-@settings(FUZZ, max_examples=400)
+@fuzz(400)
 @given(st.data())
 def test_valid_fasta_reads_back_exactly(fuzz_dir, data):
     lines, recs = data.draw(fasta_lines())
@@ -135,7 +142,7 @@ def test_valid_fasta_reads_back_exactly(fuzz_dir, data):
     if recs[0][2] is None: assert 'no labels' in _outcome(p)[1]
 
 
-@settings(FUZZ, max_examples=400)
+@fuzz(400)
 @given(st.data())
 def test_valid_deepbind_reads_back_exactly(fuzz_dir, data):
     lines, recs = data.draw(deepbind_lines())
@@ -193,7 +200,7 @@ def mixed_line(draw):
             f'{seq} {seq}'][draw(st.integers(0, 9))]
 
 
-@settings(FUZZ, max_examples=500)
+@fuzz(500)
 @given(st.data())
 def test_random_mixtures_of_valid_lines_match_a_reference_parser(fuzz_dir, data):
     mode = data.draw(st.sampled_from(['fasta', 'deepbind', 'mixed']))
@@ -210,7 +217,7 @@ def test_random_mixtures_of_valid_lines_match_a_reference_parser(fuzz_dir, data)
     else: assert got == _as_outcome(expected), (text, got)
 
 
-@settings(FUZZ, max_examples=300)
+@fuzz(300)
 @given(st.data())
 def test_truncated_gzip_is_refused(fuzz_dir, data):
     lines, _ = data.draw(st.one_of(fasta_lines(labelled=True), deepbind_lines()))
@@ -221,7 +228,7 @@ def test_truncated_gzip_is_refused(fuzz_dir, data):
     assert 'gzip' in got[1] or cut < 2, got
 
 
-@settings(FUZZ, max_examples=500)
+@fuzz(500)
 @given(raw=st.one_of(st.binary(max_size=600),
                      st.text(alphabet='ACGTN>01 \t\r\n\x0b\x0c\x1c\x85\u2028;=label', max_size=300).map(str.encode)))
 def test_random_bytes_are_refused_or_read_sanely(fuzz_dir, raw):
@@ -231,7 +238,7 @@ def test_random_bytes_are_refused_or_read_sanely(fuzz_dir, raw):
     assert _chunked_outcome(p, 3, require_labels=False) == got
 
 
-@settings(FUZZ, max_examples=400)
+@fuzz(400)
 @given(st.data())
 def test_mutated_valid_files_are_refused_or_read_sanely(fuzz_dir, data):
     lines, _ = data.draw(st.one_of(fasta_lines(), deepbind_lines()))
@@ -249,7 +256,7 @@ def test_mutated_valid_files_are_refused_or_read_sanely(fuzz_dir, data):
     if got[0] == 'ok': _assert_sane(got, bytes(raw).decode('utf-8'))
 
 
-@settings(FUZZ, max_examples=300)
+@fuzz(300)
 @given(st.data())
 def test_results_do_not_depend_on_where_blocks_end(fuzz_dir, data):
     "Files are read in blocks; tiny blocks cut every '\\r\\n', multi-byte letter and byte-order mark in two."
