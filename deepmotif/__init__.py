@@ -6,9 +6,9 @@ __version__ = "0.1.0"
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #aa666375
+# %% ../nbs/index.ipynb #0f885954
 from .data import (DeepMotifError, DeepMotifWarning, SeqData, one_hot, decode, read_sequences, dinucleotide_shuffle,
-                   train_valid_split, synthetic_dataset, planted_mask, jaspar_motifs)
+                   train_valid_split, synthetic_dataset, planted_mask, jaspar_motifs, iter_sequences)
 from .models import CNN, RNN, CNNRNN, build_model, save_model, load_model
 from .train import fit, evaluate, predict, History
 from .saliency import saliency, position_importance, site_auroc
