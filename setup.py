@@ -16,7 +16,9 @@ min_python = cfg['min_python']
 
 requirements = shlex.split(cfg.get('requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
-extras = {'dev': dev_requirements}
+extras = {'dev': dev_requirements,
+          'motifs': shlex.split(cfg.get('motifs_requirements', '')),  # JASPAR database + TOMTOM
+          'bench': shlex.split(cfg.get('bench_requirements', ''))}  # peers compared in benchmarks/speed.py
 scripts = [s for s in cfg.get('console_scripts', '').split() if s]
 
 setuptools.setup(
