@@ -24,8 +24,9 @@ def random_onehot(n, L, seed=0, n_frac=0.1):
     return X * (torch.rand(n, 1, L, generator=g) > n_frac)
 
 
-CASES = [('rnn', {}), ('cnn-rnn', {}), ('cnn-rnn', dict(kernel_size=1)), ('cnn-rnn', dict(kernel_size=3, hidden=1)),
-         ('cnn-rnn', dict(kernel_size=15))]
+CASES = [('rnn', {}), ('rnn', dict(pooling='mean')), ('cnn-rnn', {}), ('cnn-rnn', dict(kernel_size=1)),
+         ('cnn-rnn', dict(kernel_size=3, hidden=1)), ('cnn-rnn', dict(kernel_size=15)), ('cnn-rnn', dict(pooling='max')),
+         ('cnn-rnn', dict(kernel_size=15, pooling='max'))]
 
 
 @pytest.mark.parametrize('arch,hp', CASES)
