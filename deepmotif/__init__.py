@@ -6,7 +6,7 @@ __version__ = "0.1.0"
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #0f885954
+# %% ../nbs/index.ipynb #3258ecf6
 from .data import (DeepMotifError, DeepMotifWarning, SeqData, one_hot, decode, read_sequences, dinucleotide_shuffle,
                    train_valid_split, synthetic_dataset, planted_mask, jaspar_motifs, iter_sequences)
 from .models import CNN, RNN, CNNRNN, build_model, save_model, load_model
@@ -15,4 +15,7 @@ from .saliency import saliency, position_importance, site_auroc
 from .temporal import temporal_scores
 from .optimize import optimize_input, best_alignment, write_meme, read_meme
 from .plots import plot_logo, plot_saliency, plot_temporal, plot_views, BASE_COLORS
-from .dashboard import Dashboard, SaliencyViewer, TemporalViewer, OptimizedInputViewer, LivePlot
+from .dashboard import Dashboard, SaliencyViewer, TemporalViewer, OptimizedInputViewer, LivePlot, MotifPanel
+from .attribution import ism, integrated_gradients, deeplift
+from .motifs import Motif, seqlets, filter_motifs, find_motifs, match_motifs, write_motifs, read_motifs
+from .benchmark import benchmark, pwm_scores, find_datasets
