@@ -7,10 +7,10 @@ from deepmotif.saliency import saliency, position_importance, site_auroc
 from deepmotif.optimize import optimize_input, best_alignment, read_meme, write_meme
 
 
-# The target is 0.9. The CNN clears it by a wide margin (0.976). The CNN-RNN reached 0.902 in one run and 0.868 in
-# another (thread count changes the training trajectory), so it is held to 0.85. The RNN's maps are more diffuse: it
-# also uses the GC-richness of the whole sequence (see 00_data, `matched`), so it is held to 0.75 (0.829 measured).
-SITE_AUROC = {'cnn': 0.9, 'rnn': 0.75, 'cnn-rnn': 0.85}
+# The target is 0.9. The CNN clears it by a wide margin (0.976) and so does the CNN-RNN with max pooling (0.957 and
+# 0.963 for two seeds), held to 0.9. The RNN's maps are more diffuse (0.841, 0.905, 0.874 for seeds 0-2): it reads
+# bases one at a time with a long memory, so its gradient spreads around a site; it is held to 0.8.
+SITE_AUROC = {'cnn': 0.9, 'rnn': 0.8, 'cnn-rnn': 0.9}
 
 
 @pytest.mark.parametrize('arch', ['cnn', 'rnn', 'cnn-rnn'])
