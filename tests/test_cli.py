@@ -2,6 +2,7 @@
 import json, subprocess, sys
 import pytest
 from deepmotif.data import synthetic_dataset
+from deepmotif.models import load_model
 from conftest import write_fasta, write_deepbind
 
 
@@ -34,6 +35,19 @@ def test_train_evaluate_predict(tmp_path):
     r = run('predict', tmp_path / 'm', fa, '--out', tmp_path / 'p.tsv')
     assert r.returncode == 0, r.stderr
     assert len((tmp_path / 'p.tsv').read_text().splitlines()) == len(d) + 1
+
+
+def test_train_pooling_option(tmp_path):
+    "The paper's mean-pooled recurrent model from the command line; the CNN has no such option."
+    d = synthetic_dataset('single', n=200, seed=0)
+    f = write_fasta(tmp_path / 't.fa', d.seqs, d.labels)
+    r = run('train', f, '--arch', 'rnn', '--pooling', 'mean', '--out', tmp_path / 'm', '--epochs', 1, '--quiet')
+    assert r.returncode == 0, r.stderr
+    assert load_model(tmp_path / 'm').pooling == 'mean'
+    assert json.loads((tmp_path / 'm' / 'config.json').read_text())['hparams']['pooling'] == 'mean'
+    r = run('train', f, '--arch', 'cnn', '--pooling', 'mean', '--out', tmp_path / 'c', '--epochs', 1, '--quiet')
+    assert r.returncode == 2 and r.stderr.count('\n') == 1 and 'only the recurrent models' in r.stderr, r.stderr
+    assert not (tmp_path / 'c').exists()
 
 
 def test_resume_continues_to_the_same_result(tmp_path):
