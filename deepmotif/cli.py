@@ -36,6 +36,12 @@ def _positive_float(s: str) -> float:
     if not v > 0 or not np.isfinite(v): raise argparse.ArgumentTypeError(f"{s} must be a positive number")
     return v
 
+def _nonnegative_float(s: str) -> float:
+    try: v = float(s)
+    except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
+    if not v >= 0 or not np.isfinite(v): raise argparse.ArgumentTypeError(f"{s} must be a number >= 0")
+    return v
+
 def _seed(s: str) -> int:
     try: v = int(s)
     except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not an integer") from None
@@ -76,7 +82,7 @@ def _load(model_dir: str):
 def train_command(data: str, arch: str, out: str, valid: str | None = None, test: str | None = None, epochs: int | None = None,
                   seed: int = 0, device: str | None = None, preset: str = 'default', lr: float | None = None,
                   batch_size: int | None = None, valid_frac: float = 0.1, resume: bool = False, quiet: bool = False,
-                  pooling: str | None = None) -> dict:
+                  pooling: str | None = None, weight_decay: float | None = None) -> dict:
     "Train one architecture on a file and save it with its metrics; returns the metrics."
     out = Path(out)
     if out.exists() and not out.is_dir(): raise DeepMotifError(f"{out}: exists and is not a folder")
@@ -91,7 +97,7 @@ def train_command(data: str, arch: str, out: str, valid: str | None = None, test
     torch.manual_seed(seed)
     model = build_model(arch, **({} if pooling is None else dict(pooling=pooling)))
     out.mkdir(parents=True, exist_ok=True)
-    hist = fit(model, tr, va, preset=preset, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, device=device,
+    hist = fit(model, tr, va, preset=preset, epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay, seed=seed, device=device,
                checkpoint=out / 'checkpoint.pt', resume=resume, verbose=not quiet)
     if not dist_context().main: return dict(arch=model.arch, best_epoch=hist.best_epoch, valid_auroc=hist.best_auroc)  # rank 0 writes
     if not hist.best_epoch:
@@ -328,6 +334,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument('--epochs', type=_positive_int); t.add_argument('--seed', type=_seed, default=0); t.add_argument('--device', type=_device)
     t.add_argument('--preset', choices=list(PRESETS), default='default'); t.add_argument('--lr', type=_positive_float)
     t.add_argument('--batch-size', type=_positive_int); t.add_argument('--valid-frac', type=_fraction, default=0.1)
+    t.add_argument('--weight-decay', type=_nonnegative_float, help="Adam's L2 weight decay, after the preset's warm-up epochs (default: by architecture)")
     t.add_argument('--resume', action='store_true'); t.add_argument('--quiet', action='store_true')
     t.add_argument('--pooling', choices=['max', 'mean'], help="LSTM outputs over positions (rnn, cnn-rnn): max (default) or mean (the paper's)")
     t.add_argument('--nproc', type=_positive_int, help='train in N local processes (DDP), as torchrun --nproc_per_node N would')
@@ -362,7 +369,7 @@ def _run(args) -> str:
         return '\n'.join([f"{a:8s} test AUROC {t['test_auroc']:.3f}  AUPRC {t['test_auprc']:.3f}" for a, t in table.items()] + [f'results in {args.out}/'])
     elif args.command == 'train':
         m = train_command(args.data, args.arch, args.out, args.valid, args.test, args.epochs, args.seed, args.device, args.preset,
-                          args.lr, args.batch_size, args.valid_frac, args.resume, args.quiet, args.pooling)
+                          args.lr, args.batch_size, args.valid_frac, args.resume, args.quiet, args.pooling, args.weight_decay)
         lines = []
         if m.get('stopped') == 'non-finite loss':
             lines.append(f"{m['arch']}: training stopped in epoch {m['epochs_run'] + 1}: the loss is not finite (training diverged); kept epoch "

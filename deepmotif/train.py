@@ -17,7 +17,7 @@ from .models import evaluating, get_device, _atomic_write
 from .distributed import Dist, dist_context, rank_part, all_sum, sharded_map
 
 # %% auto #0
-__all__ = ['PRESETS', 'DEFAULT_LR', 'predict_logits', 'predict', 'evaluate', 'History', 'fit']
+__all__ = ['PRESETS', 'DEFAULT_LR', 'DEFAULT_WEIGHT_DECAY', 'predict_logits', 'predict', 'evaluate', 'History', 'fit']
 
 # %% ../nbs/02_train.ipynb #58526306
 def _as_X(model: nn.Module, data) -> torch.Tensor:
@@ -77,10 +77,13 @@ class History:
     def best(self) -> dict: return self.records[self.best_epoch - 1] if self.best_epoch else {}
 
 PRESETS = {
-    'default': dict(epochs=40, lr=None, batch_size=64, clip=5.0, lr_step=10, lr_gamma=0.5, patience=10),
-    'paper': dict(epochs=50, lr=1e-2, batch_size=256, clip=5.0, lr_step=10, lr_gamma=0.5, patience=None),
+    'default': dict(epochs=40, lr=None, batch_size=64, clip=5.0, lr_step=10, lr_gamma=0.5, patience=10,
+                    weight_decay=None, weight_decay_warmup=5),
+    'paper': dict(epochs=50, lr=1e-2, batch_size=256, clip=5.0, lr_step=10, lr_gamma=0.5, patience=None,
+                  weight_decay=0.0, weight_decay_warmup=0),
 }
 DEFAULT_LR = {'cnn': 1e-3, 'rnn': 1e-2, 'cnn-rnn': 1e-2}  # the 'default' preset's learning rate per architecture
+DEFAULT_WEIGHT_DECAY = {'cnn': 0.0, 'rnn': 1e-3, 'cnn-rnn': 0.0}  # the 'default' preset's Adam weight decay per architecture
 
 # %% ../nbs/02_train.ipynb #97f60948
 def _save_checkpoint(path: Path, state: dict) -> None:
@@ -171,7 +174,8 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
         lr_step: int | None = None,  # multiply the learning rate by lr_gamma every lr_step epochs
         lr_gamma: float | None = None,  # learning-rate decay factor
         patience: int | None = -1,  # stop after this many epochs without a better validation AUROC; None: never
-        weight_decay: float = 0.0,  # Adam weight decay
+        weight_decay: float | None = None,  # Adam's L2 weight decay; None: the preset's (by architecture: DEFAULT_WEIGHT_DECAY)
+        weight_decay_warmup: int | None = None,  # epochs trained without weight decay before it applies; None: the preset's
         seed: int = 0,  # seed of initialisation-independent randomness (order, dropout)
         device=None,  # None: CUDA when available
         checkpoint: str | os.PathLike | None = None,  # file to write after every epoch
@@ -182,13 +186,19 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
     "Train `model` with Adam, keeping the epoch with the best validation AUROC."
     if preset not in PRESETS: raise DeepMotifError(f"preset = {preset!r}; must be one of {', '.join(PRESETS)}")
     hp = dict(PRESETS[preset])
-    for k, v in dict(epochs=epochs, lr=lr, batch_size=batch_size, clip=clip, lr_step=lr_step, lr_gamma=lr_gamma).items():
+    for k, v in dict(epochs=epochs, lr=lr, batch_size=batch_size, clip=clip, lr_step=lr_step, lr_gamma=lr_gamma,
+                     weight_decay=weight_decay, weight_decay_warmup=weight_decay_warmup).items():
         if v is not None: hp[k] = v
     if patience != -1: hp['patience'] = patience
-    if hp['lr'] is None: hp['lr'] = DEFAULT_LR.get(getattr(model, 'arch', None), 1e-3)
+    arch = getattr(model, 'arch', None)
+    if hp['lr'] is None: hp['lr'] = DEFAULT_LR.get(arch, 1e-3)
+    if hp['weight_decay'] is None: hp['weight_decay'] = DEFAULT_WEIGHT_DECAY.get(arch, 0.0)
     for k in ('epochs', 'batch_size', 'lr_step'):
         if not isinstance(hp[k], int) or hp[k] < 1: raise DeepMotifError(f"{k} = {hp[k]!r}; must be a positive integer")
     if not hp['lr'] > 0: raise DeepMotifError(f"lr = {hp['lr']!r}; must be positive")
+    if not 0 <= hp['weight_decay'] < math.inf: raise DeepMotifError(f"weight_decay = {hp['weight_decay']!r}; must be a finite number >= 0")
+    if not isinstance(hp['weight_decay_warmup'], int) or hp['weight_decay_warmup'] < 0:
+        raise DeepMotifError(f"weight_decay_warmup = {hp['weight_decay_warmup']!r}; must be an integer >= 0")
     for name, d in (('train', train), ('valid', valid)):
         if d.labels is None: raise DeepMotifError(f"{name} ({d.source}): no labels")
     if len(np.unique(train.labels)) < 2: raise DeepMotifError(f"train ({train.source}): only one class among the labels")
@@ -198,7 +208,7 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
     dev = get_device(device)
     model.to(dev)
     model.seq_length = train.length
-    opt = torch.optim.Adam(model.parameters(), lr=hp['lr'], weight_decay=weight_decay)
+    opt = torch.optim.Adam(model.parameters(), lr=hp['lr'], weight_decay=0.0)  # set per epoch below
     sched = torch.optim.lr_scheduler.StepLR(opt, hp['lr_step'], hp['lr_gamma'])
     hist, best_state, start = History(), copy.deepcopy(model.state_dict()), 0
     ck = _shared_checkpoint(Path(checkpoint), ctx) if resume and checkpoint else None
@@ -215,6 +225,7 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
     hist.stopped = 'early stopping' if done else 'epochs'
     for epoch in bar:
         t0 = time.perf_counter()
+        for g in opt.param_groups: g['weight_decay'] = hp['weight_decay'] if epoch >= hp['weight_decay_warmup'] else 0.0
         loss = _run_epoch(net, opt, Xt, yt, epoch, seed, hp['batch_size'], hp['clip'], dev, ctx)
         if not math.isfinite(loss):
             _stop_not_finite(hist, epoch, 'the training loss')
@@ -228,7 +239,8 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
         vloss = float(nn.functional.binary_cross_entropy(torch.from_numpy(pv).double().clamp(1e-7, 1 - 1e-7), torch.from_numpy(yv).double()))
         m = _metrics(yv, pv, valid.source)
         hist.records.append(dict(epoch=epoch + 1, train_loss=loss, valid_loss=vloss, valid_auroc=m['auroc'], valid_auprc=m['auprc'],
-                                 lr=opt.param_groups[0]['lr'], seconds=time.perf_counter() - t0))
+                                 lr=opt.param_groups[0]['lr'], weight_decay=opt.param_groups[0]['weight_decay'],
+                                 seconds=time.perf_counter() - t0))
         if m['auroc'] > hist.best_auroc:
             hist.best_auroc, hist.best_epoch = m['auroc'], epoch + 1
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}

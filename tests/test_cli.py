@@ -50,6 +50,16 @@ def test_train_pooling_option(tmp_path):
     assert not (tmp_path / 'c').exists()
 
 
+def test_train_weight_decay_option(tmp_path):
+    "--weight-decay replaces the architecture's default; it starts after the preset's 5 warm-up epochs."
+    d = synthetic_dataset('single', n=200, seed=0)
+    f = write_fasta(tmp_path / 't.fa', d.seqs, d.labels)
+    r = run('train', f, '--arch', 'cnn', '--weight-decay', '0.01', '--out', tmp_path / 'm', '--epochs', 7, '--quiet')
+    assert r.returncode == 0, r.stderr
+    h = json.loads((tmp_path / 'm' / 'metrics.json').read_text())['history']
+    assert [e['weight_decay'] for e in h] == [0.0] * 5 + [0.01] * 2, h
+
+
 def test_resume_continues_to_the_same_result(tmp_path):
     d = synthetic_dataset('single', n=300, seed=0)
     f = write_fasta(tmp_path / 't.fa', d.seqs, d.labels)
@@ -79,6 +89,8 @@ CASES = [  # (arguments, fragment of the one-line message)
     (['train', 'ok.fa', '--arch', 'transformer', '--out', 'm'], 'must be one of'),
     (['train', 'ok.fa', '--arch', 'cnn', '--out', 'm', '--epochs', 'ten'], 'not an integer'),
     (['train', 'ok.fa', '--arch', 'cnn', '--out', 'm', '--lr', '-1'], 'positive number'),
+    (['train', 'ok.fa', '--arch', 'rnn', '--out', 'm', '--weight-decay', '-0.1'], 'must be a number >= 0'),
+    (['train', 'ok.fa', '--arch', 'rnn', '--out', 'm', '--weight-decay', 'nan'], 'must be a number >= 0'),
     (['train', 'ok.fa', '--arch', 'cnn', '--out', 'm', '--valid-frac', '2'], 'between 0 and 1'),
     (['evaluate', 'foreign', 'ok.fa'], 'no config.json'),
     (['evaluate', 'nowhere', 'ok.fa'], 'not a model folder'),

@@ -29,7 +29,9 @@ def test_save_load_round_trip(tmp_path, arch, device):
     m2 = load_model(tmp_path / arch, device=device)
     X = torch.rand(4, 4, 101)
     with torch.no_grad():
-        assert torch.equal(m(X), m2(X.to(device)).cpu())
+        a, b = m(X), m2(X.to(device)).cpu()
+    # bit for bit on the same device; CUDA kernels round differently from the CPU's
+    assert torch.equal(a, b) if device == 'cpu' else torch.allclose(a, b, atol=1e-5)
     cfg = json.loads((tmp_path / arch / 'config.json').read_text())
     assert cfg['arch'] == arch and cfg['hparams']['dropout'] == 0.2 and cfg['seq_length'] == 101
 

@@ -7,10 +7,10 @@ from deepmotif.saliency import saliency, position_importance, site_auroc
 from deepmotif.optimize import optimize_input, best_alignment, read_meme, write_meme
 
 
-# The target is 0.9. The CNN clears it by a wide margin (0.976) and so does the CNN-RNN with max pooling (0.957 and
-# 0.963 for two seeds), held to 0.9. The RNN's maps are more diffuse (0.841, 0.905, 0.874 for seeds 0-2): it reads
-# bases one at a time with a long memory, so its gradient spreads around a site; it is held to 0.8.
-SITE_AUROC = {'cnn': 0.9, 'rnn': 0.8, 'cnn-rnn': 0.9}
+# The target is 0.9 for every architecture, with the default training. Measured on this test's protocol (seed 0, CPU):
+# CNN 0.976, CNN-RNN 0.957; RNN 0.962 (0.955 and 0.917 for seeds 1 and 2). The RNN clears it thanks to the delayed weight
+# decay of its default training (nbs/02_train): without it its maps spread over the flanks (0.847, 0.916, 0.876).
+SITE_AUROC = {'cnn': 0.9, 'rnn': 0.9, 'cnn-rnn': 0.9}
 
 
 @pytest.mark.parametrize('arch', ['cnn', 'rnn', 'cnn-rnn'])
@@ -36,11 +36,12 @@ def test_optimized_input_contains_planted_motif(trained, arch, tmp_path):
 def test_saliency_batch_invariance_and_device(trained, single_task, kind, device):
     X = single_task[2].X[:17]
     m = trained['cnn-rnn']
+    home = next(m.parameters()).device  # where training left it: CUDA when there is one
     a = saliency(m, X, kind=kind, batch_size=4, device=device)
     b = saliency(m, X, kind=kind, batch_size=17, device='cpu')
     assert a.shape == (17, 4, X.shape[2]) and a.device.type == 'cpu'
     assert torch.allclose(a, b, atol=1e-5)
-    assert not m.training and next(m.parameters()).device.type == 'cpu'
+    assert not m.training and next(m.parameters()).device == home  # the model is left where it was
 
 
 def test_saliency_matches_autograd_one_by_one(trained, single_task):
