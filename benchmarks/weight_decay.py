@@ -1,14 +1,14 @@
 """Weight decay and the recurrent models: does it make their saliency maps local without costing accuracy?
 
-For every architecture and weight decay (Adam's L2 term, optionally after a warm-up of epochs without it), prints
-one row per run:
+For every architecture and weight decay (Adam's L2 term, from the first epoch or from the epoch after the validation
+AUROC first reaches a given value), prints one row per run:
 - synthetic `single` task (n=4000, the protocol of views_single.py), one row per seed: test AUROC and site AUROC
   (positions inside planted CTCF sites vs background positions, ranked by per-position saliency, paper kind, over
   the positive test sequences);
 - ENCODE ChIP-seq sets (with --encode DIR; DeepBind format, the protocol of train_encode.py): test AUROC.
 Every other setting is the 'default' preset. Then a summary: mean and minimum per architecture and weight decay.
 
-usage: python benchmarks/weight_decay.py [--archs rnn cnn-rnn] [--wds 0 1e-3 1e-3@5] [--seeds 0 1 2]
+usage: python benchmarks/weight_decay.py [--archs rnn cnn-rnn] [--wds 0 1e-3 1e-3@0.9] [--seeds 0 1 2]
                                          [--encode DIR --tfs REST MYC --max-train 8000] [--jobs 1]
 """
 import argparse, itertools, os, sys, time
@@ -38,8 +38,8 @@ def run_one(job):
     tr, va = train_valid_split(data, 0.1, seed=seed)
     torch.manual_seed(seed)
     m = build_model(arch)
-    decay, _, warmup = wd.partition('@')
-    h = fit(m, tr, va, seed=seed, weight_decay=float(decay), weight_decay_warmup=int(warmup or 0), verbose=False, device=a.device)
+    decay, _, after = wd.partition('@')
+    h = fit(m, tr, va, seed=seed, weight_decay=float(decay), weight_decay_after=float(after or 0), verbose=False, device=a.device)
     row = dict(data=f'single seed {seed}' if kind == 'single' else Path(key[0]).name.split('_')[0], arch=arch, wd=wd,
                test_auroc=evaluate(m, test, device=a.device)['auroc'], best_epoch=h.best_epoch, site_auroc=None)
     if kind == 'single':
@@ -57,8 +57,8 @@ def fmt(r):
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser()
-    ap.add_argument('--archs', nargs='*', default=['rnn', 'cnn-rnn']); ap.add_argument('--wds', nargs='*', default=['0', '1e-3', '1e-3@5'],
-                    help='weight decay, or DECAY@WARMUP: no decay in the first WARMUP epochs')
+    ap.add_argument('--archs', nargs='*', default=['rnn', 'cnn-rnn']); ap.add_argument('--wds', nargs='*', default=['0', '1e-3', '1e-3@0.9'],
+                    help='weight decay, or DECAY@AUROC: no decay until the validation AUROC has reached AUROC')
     ap.add_argument('--seeds', nargs='*', type=int, default=[0, 1, 2]); ap.add_argument('--n', type=int, default=4000)
     ap.add_argument('--encode', default=None, help='folder of DeepBind *_AC.seq.gz / *_B.seq.gz pairs')
     ap.add_argument('--tfs', nargs='*', default=['REST', 'MYC']); ap.add_argument('--max-train', type=int, default=8000)

@@ -334,7 +334,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument('--epochs', type=_positive_int); t.add_argument('--seed', type=_seed, default=0); t.add_argument('--device', type=_device)
     t.add_argument('--preset', choices=list(PRESETS), default='default'); t.add_argument('--lr', type=_positive_float)
     t.add_argument('--batch-size', type=_positive_int); t.add_argument('--valid-frac', type=_fraction, default=0.1)
-    t.add_argument('--weight-decay', type=_nonnegative_float, help="Adam's L2 weight decay, after the preset's warm-up epochs (default: by architecture)")
+    t.add_argument('--weight-decay', type=_nonnegative_float, help="Adam's L2 weight decay, on once the validation AUROC reaches 0.9 (default: by architecture)")
     t.add_argument('--resume', action='store_true'); t.add_argument('--quiet', action='store_true')
     t.add_argument('--pooling', choices=['max', 'mean'], help="LSTM outputs over positions (rnn, cnn-rnn): max (default) or mean (the paper's)")
     t.add_argument('--nproc', type=_positive_int, help='train in N local processes (DDP), as torchrun --nproc_per_node N would')

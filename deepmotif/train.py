@@ -78,9 +78,9 @@ class History:
 
 PRESETS = {
     'default': dict(epochs=40, lr=None, batch_size=64, clip=5.0, lr_step=10, lr_gamma=0.5, patience=10,
-                    weight_decay=None, weight_decay_warmup=5),
+                    weight_decay=None, weight_decay_after=0.9),
     'paper': dict(epochs=50, lr=1e-2, batch_size=256, clip=5.0, lr_step=10, lr_gamma=0.5, patience=None,
-                  weight_decay=0.0, weight_decay_warmup=0),
+                  weight_decay=0.0, weight_decay_after=0.0),
 }
 DEFAULT_LR = {'cnn': 1e-3, 'rnn': 1e-2, 'cnn-rnn': 1e-2}  # the 'default' preset's learning rate per architecture
 DEFAULT_WEIGHT_DECAY = {'cnn': 0.0, 'rnn': 1e-3, 'cnn-rnn': 0.0}  # the 'default' preset's Adam weight decay per architecture
@@ -175,7 +175,7 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
         lr_gamma: float | None = None,  # learning-rate decay factor
         patience: int | None = -1,  # stop after this many epochs without a better validation AUROC; None: never
         weight_decay: float | None = None,  # Adam's L2 weight decay; None: the preset's (by architecture: DEFAULT_WEIGHT_DECAY)
-        weight_decay_warmup: int | None = None,  # epochs trained without weight decay before it applies; None: the preset's
+        weight_decay_after: float | None = None,  # validation AUROC from which weight decay applies (0: from the start); None: the preset's
         seed: int = 0,  # seed of initialisation-independent randomness (order, dropout)
         device=None,  # None: CUDA when available
         checkpoint: str | os.PathLike | None = None,  # file to write after every epoch
@@ -187,7 +187,7 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
     if preset not in PRESETS: raise DeepMotifError(f"preset = {preset!r}; must be one of {', '.join(PRESETS)}")
     hp = dict(PRESETS[preset])
     for k, v in dict(epochs=epochs, lr=lr, batch_size=batch_size, clip=clip, lr_step=lr_step, lr_gamma=lr_gamma,
-                     weight_decay=weight_decay, weight_decay_warmup=weight_decay_warmup).items():
+                     weight_decay=weight_decay, weight_decay_after=weight_decay_after).items():
         if v is not None: hp[k] = v
     if patience != -1: hp['patience'] = patience
     arch = getattr(model, 'arch', None)
@@ -197,8 +197,7 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
         if not isinstance(hp[k], int) or hp[k] < 1: raise DeepMotifError(f"{k} = {hp[k]!r}; must be a positive integer")
     if not hp['lr'] > 0: raise DeepMotifError(f"lr = {hp['lr']!r}; must be positive")
     if not 0 <= hp['weight_decay'] < math.inf: raise DeepMotifError(f"weight_decay = {hp['weight_decay']!r}; must be a finite number >= 0")
-    if not isinstance(hp['weight_decay_warmup'], int) or hp['weight_decay_warmup'] < 0:
-        raise DeepMotifError(f"weight_decay_warmup = {hp['weight_decay_warmup']!r}; must be an integer >= 0")
+    if not 0 <= hp['weight_decay_after'] <= 1: raise DeepMotifError(f"weight_decay_after = {hp['weight_decay_after']!r}; must be an AUROC in [0, 1]")
     for name, d in (('train', train), ('valid', valid)):
         if d.labels is None: raise DeepMotifError(f"{name} ({d.source}): no labels")
     if len(np.unique(train.labels)) < 2: raise DeepMotifError(f"train ({train.source}): only one class among the labels")
@@ -225,7 +224,8 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
     hist.stopped = 'early stopping' if done else 'epochs'
     for epoch in bar:
         t0 = time.perf_counter()
-        for g in opt.param_groups: g['weight_decay'] = hp['weight_decay'] if epoch >= hp['weight_decay_warmup'] else 0.0
+        decay_on = hp['weight_decay_after'] <= 0 or hist.best_auroc >= hp['weight_decay_after']  # the best so far: on stays on
+        for g in opt.param_groups: g['weight_decay'] = hp['weight_decay'] if decay_on else 0.0
         loss = _run_epoch(net, opt, Xt, yt, epoch, seed, hp['batch_size'], hp['clip'], dev, ctx)
         if not math.isfinite(loss):
             _stop_not_finite(hist, epoch, 'the training loss')
