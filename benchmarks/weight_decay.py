@@ -11,7 +11,7 @@ Every other setting is the 'default' preset. Then a summary: mean and minimum pe
 usage: python benchmarks/weight_decay.py [--archs rnn cnn-rnn] [--wds 0 1e-3 1e-3@0.9] [--seeds 0 1 2]
                                          [--encode DIR --tfs REST MYC --max-train 8000] [--jobs 1]
 """
-import argparse, itertools, os, sys, time
+import argparse, itertools, sys, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 import numpy as np
@@ -60,17 +60,18 @@ if __name__ == '__main__':
     ap.add_argument('--archs', nargs='*', default=['rnn', 'cnn-rnn']); ap.add_argument('--wds', nargs='*', default=['0', '1e-3', '1e-3@0.9'],
                     help='weight decay, or DECAY@AUROC: no decay until the validation AUROC has reached AUROC')
     ap.add_argument('--seeds', nargs='*', type=int, default=[0, 1, 2]); ap.add_argument('--n', type=int, default=4000)
-    ap.add_argument('--encode', default=None, help='folder of DeepBind *_AC.seq.gz / *_B.seq.gz pairs')
+    ap.add_argument('--encode', default=None, help='folder of data sets (DeepBind *_AC.seq.gz / *_B.seq.gz pairs)')
     ap.add_argument('--tfs', nargs='*', default=['REST', 'MYC']); ap.add_argument('--max-train', type=int, default=8000)
     ap.add_argument('--jobs', type=int, default=1, help='runs in parallel (processes)')
     ap.add_argument('--threads', type=int, default=1, help='torch threads per run'); ap.add_argument('--device', default=None)
     a = ap.parse_args()
+    from deepmotif.benchmark import find_datasets
     keys = [('single', s) for s in a.seeds]
     if a.encode:
         for tf in a.tfs:
-            acs = sorted(Path(a.encode).glob(f'{tf}_*_AC.seq.gz'))
-            if not acs: sys.exit(f'{a.encode}: no {tf}_*_AC.seq.gz')
-            keys.append(('encode', (str(acs[0]), str(acs[0]).replace('_AC.seq.gz', '_B.seq.gz'))))
+            sets = [d for d in find_datasets(a.encode) if d.tf == tf]
+            if not sets: sys.exit(f'{a.encode}: no data set of {tf}')
+            keys.append(('encode', (str(sets[0].train), str(sets[0].test))))
     jobs = [(kind, arch, wd, key, a) for (kind, key), arch, wd in itertools.product(keys, a.archs, a.wds)]
     import torch
     print(f'torch {torch.__version__}, device {a.device or ("cuda" if torch.cuda.is_available() else "cpu")}, '

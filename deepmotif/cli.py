@@ -24,23 +24,16 @@ def _positive_int(s: str) -> int:
     if v < 1: raise argparse.ArgumentTypeError(f"{s} must be at least 1")
     return v
 
-def _fraction(s: str) -> float:
+def _finite_float(s: str, ok, what: str) -> float:
+    "A finite number for which `ok(v)` holds, or an argparse error saying it must be `what`."
     try: v = float(s)
     except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
-    if not 0 < v < 1: raise argparse.ArgumentTypeError(f"{s} must be between 0 and 1")
+    if not np.isfinite(v) or not ok(v): raise argparse.ArgumentTypeError(f"{s} must be {what}")
     return v
 
-def _positive_float(s: str) -> float:
-    try: v = float(s)
-    except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
-    if not v > 0 or not np.isfinite(v): raise argparse.ArgumentTypeError(f"{s} must be a positive number")
-    return v
-
-def _nonnegative_float(s: str) -> float:
-    try: v = float(s)
-    except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
-    if not v >= 0 or not np.isfinite(v): raise argparse.ArgumentTypeError(f"{s} must be a number >= 0")
-    return v
+def _fraction(s: str) -> float: return _finite_float(s, lambda v: 0 < v < 1, 'between 0 and 1')
+def _positive_float(s: str) -> float: return _finite_float(s, lambda v: v > 0, 'a positive number')
+def _nonnegative_float(s: str) -> float: return _finite_float(s, lambda v: v >= 0, 'a number >= 0')
 
 def _seed(s: str) -> int:
     try: v = int(s)
@@ -334,7 +327,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument('--epochs', type=_positive_int); t.add_argument('--seed', type=_seed, default=0); t.add_argument('--device', type=_device)
     t.add_argument('--preset', choices=list(PRESETS), default='default'); t.add_argument('--lr', type=_positive_float)
     t.add_argument('--batch-size', type=_positive_int); t.add_argument('--valid-frac', type=_fraction, default=0.1)
-    t.add_argument('--weight-decay', type=_nonnegative_float, help="Adam's L2 weight decay, on once the validation AUROC reaches 0.9 (default: by architecture)")
+    t.add_argument('--weight-decay', type=_nonnegative_float, help="Adam's L2 weight decay (default: by architecture); with the default preset it starts once the validation AUROC reaches 0.9")
     t.add_argument('--resume', action='store_true'); t.add_argument('--quiet', action='store_true')
     t.add_argument('--pooling', choices=['max', 'mean'], help="LSTM outputs over positions (rnn, cnn-rnn): max (default) or mean (the paper's)")
     t.add_argument('--nproc', type=_positive_int, help='train in N local processes (DDP), as torchrun --nproc_per_node N would')
