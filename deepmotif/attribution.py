@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from .data import DeepMotifError, DeepMotifWarning, SeqData, decode, one_hot, dinucleotide_shuffle
 from .models import evaluating, CNN, CNNRNN, RNN
-from .saliency import check_X
+from .core import check_X
 
 # %% auto #0
 __all__ = ['ism', 'integrated_gradients', 'deeplift']

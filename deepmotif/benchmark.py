@@ -11,8 +11,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from .data import DeepMotifError, DeepMotifWarning, SeqData, read_sequences, train_valid_split, jaspar_motifs
-from .models import ARCHS, build_model, save_model, _atomic_write
-from .saliency import check_X
+from .models import ARCHS, build_model, save_model
+from .core import atomic_write
+from .core import check_X
 
 # %% auto #0
 __all__ = ['COLUMNS', 'log_odds', 'pwm_scores', 'jaspar_motif', 'Dataset', 'find_datasets', 'read_results', 'write_results',
@@ -172,7 +173,7 @@ def write_results(path,  # results.tsv to (re)write
     w = csv.writer(buf, delimiter='\t', lineterminator='\n')
     w.writerow(COLUMNS)
     for r in rows: w.writerow([_field(r.get(c, '')) for c in COLUMNS])
-    _atomic_write(Path(path), lambda t: Path(t).write_text(buf.getvalue()))
+    atomic_write(Path(path), lambda t: Path(t).write_text(buf.getvalue()))
     return Path(path)
 
 # %% ../nbs/12_benchmark.ipynb #b3f68de5
@@ -284,19 +285,19 @@ def _check_settings(out: Path, settings: dict) -> None:
         except (UnicodeDecodeError, json.JSONDecodeError) as e: raise DeepMotifError(f"{path}: not valid JSON ({e})") from None
         diff = [f'{k}={old.get(k)!r}' for k in settings if old.get(k) != settings[k]]
         if diff: raise DeepMotifError(f"{path}: this folder holds a run with {', '.join(diff)}; rerun with the same settings or choose another --out")
-    else: _atomic_write(path, lambda t: Path(t).write_text(json.dumps(settings, indent=1)))
+    else: atomic_write(path, lambda t: Path(t).write_text(json.dumps(settings, indent=1)))
 
 def _write_report(rows: list[dict], out: Path, settings: dict) -> None:
     "results.md and auroc.png from the rows."
     from matplotlib.figure import Figure
     how = ', '.join(f'{k} {v}' for k, v in settings.items() if v is not None) or 'default settings'
-    _atomic_write(out / 'results.md', lambda t: Path(t).write_text(
+    atomic_write(out / 'results.md', lambda t: Path(t).write_text(
         f'# Test AUROC per data set\n\nModels trained by `deepmotif benchmark` ({how}); PWM: the JASPAR matrix of the factor, '
         'best log-odds site on either strand.\n\n' + auroc_table(rows)))
     names = {r['dataset'] for r in rows}
     fig = Figure(figsize=(max(6, 0.9 * len(names) + 2), 4.2), layout='constrained')
     plot_auroc(rows, fig.add_subplot())
-    _atomic_write(out / 'auroc.png', lambda t: fig.savefig(t, format='png', dpi=120))
+    atomic_write(out / 'auroc.png', lambda t: fig.savefig(t, format='png', dpi=120))
 
 # %% ../nbs/12_benchmark.ipynb #380f12cf
 def benchmark(data_dir,  # folder of data sets (see find_datasets)

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from .data import DeepMotifError, DeepMotifWarning, read_sequences, iter_sequences, synthetic_dataset, train_valid_split
-from .models import build_model, save_model, load_model, read_config, ARCHS, _atomic_write
+from .models import build_model, save_model, load_model, read_config, ARCHS
+from .core import atomic_write
 from .train import fit, evaluate, predict, PRESETS, _metrics
 from .distributed import distributed, dist_context, launched, launch_local, sharded_chunks
 
@@ -53,7 +54,7 @@ def _device(s: str) -> str:
 # %% ../nbs/08_cli.ipynb #a355215d
 def _write_json(path: Path, obj) -> None:
     "Write `obj` as JSON atomically."
-    _atomic_write(Path(path), lambda t: Path(t).write_text(json.dumps(obj, indent=1)))
+    atomic_write(Path(path), lambda t: Path(t).write_text(json.dumps(obj, indent=1)))
 
 def _output_file(out: str) -> Path:
     "`out` as a Path, refused when it is an existing folder."
@@ -168,7 +169,7 @@ def predict_command(model_dir: str, data: str, out: str, device: str | None = No
             for c, p in results:
                 f.write(''.join(f'{i}\t{q:.6g}\n' for i, q in zip(c.ids, p)))
                 n += len(c)
-    if main: _atomic_write(out, write)
+    if main: atomic_write(out, write)
     else: collections.deque(results, maxlen=0)  # compute this rank's chunks; rank 0 writes
     return n
 
@@ -237,7 +238,7 @@ def explain_command(model_dir: str, data: str, out: str, method: str = 'saliency
             _npy_write(zf, 'probability.npy', np.concatenate(probs))
             _npy_write(zf, 'method.npy', np.array(method))
             _npy_write(zf, 'kind.npy', np.array(kind))
-    if main: _atomic_write(out, write)
+    if main: atomic_write(out, write)
     else: collections.deque(results, maxlen=0)  # compute this rank's chunks; rank 0 writes
     return shape
 
@@ -254,11 +255,11 @@ def optimize_command(model_dir: str, out: str, method: str = 'paper', steps: int
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     write_meme(out / 'optimized.meme', {f'{Path(model_dir).name}_{method}': r.pwm})
     logo = plot_logo(r.pwm, 'information', title=f'{Path(model_dir).name}: optimized input ({method}), p = {float(r.scores.max()):.3f}')
-    _atomic_write(out / 'optimized.png', lambda t: logo.fig.savefig(t, dpi=100, format='png', bbox_inches='tight'))
+    atomic_write(out / 'optimized.png', lambda t: logo.fig.savefig(t, dpi=100, format='png', bbox_inches='tight'))
     plt.close(logo.fig)
     rows = ['step\t' + '\t'.join(f'start{i}' for i in range(r.trajectory.shape[1]))]
     rows += [f'{k + 1}\t' + '\t'.join(f'{v:.6g}' for v in row.tolist()) for k, row in enumerate(r.trajectory)]
-    _atomic_write(out / 'trajectory.tsv', lambda t: Path(t).write_text('\n'.join(rows) + '\n'))
+    atomic_write(out / 'trajectory.tsv', lambda t: Path(t).write_text('\n'.join(rows) + '\n'))
     return dict(probability=float(r.scores.max()), out=str(out))
 
 # %% ../nbs/08_cli.ipynb #238ffaa5
@@ -280,7 +281,7 @@ def _demo_figures(out: Path, models: dict, test) -> list[Path]:
     axs[0].legend(); axs[1].set(xlabel='predicted probability', ylabel='sequences', title='predictions by true label'); axs[1].legend(fontsize=7)
     fig.tight_layout()
     path = out / 'predictions.png'
-    _atomic_write(path, lambda t: fig.savefig(t, dpi=100, format='png'))
+    atomic_write(path, lambda t: fig.savefig(t, dpi=100, format='png'))
     plt.close(fig)
     return [path]
 
@@ -306,7 +307,7 @@ def demo_command(out: str = 'deepmotif_demo', quick: bool = False, seed: int = 0
     _demo_figures(out, models, test)
     lines = ['| model | test AUROC | test AUPRC | best epoch | seconds |', '|---|---|---|---|---|']
     lines += [f"| {a} | {t['test_auroc']:.3f} | {t['test_auprc']:.3f} | {t['best_epoch']} | {t['seconds']} |" for a, t in table.items()]
-    _atomic_write(out / 'summary.md', lambda t: Path(t).write_text('\n'.join(lines) + '\n'))
+    atomic_write(out / 'summary.md', lambda t: Path(t).write_text('\n'.join(lines) + '\n'))
     return table
 
 # %% ../nbs/08_cli.ipynb #5effb021

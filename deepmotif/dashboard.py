@@ -15,7 +15,7 @@ import ipywidgets as W
 from matplotlib.figure import Figure
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from .data import DeepMotifError, SeqData, ALPHABET, jaspar_motifs
-from .models import _atomic_write
+from .core import atomic_write
 from .train import predict
 from .saliency import KINDS, saliency, position_importance
 from .optimize import METHODS, optimize_input
@@ -676,7 +676,7 @@ class Dashboard:
             parts.append('</section>')
         parts.append('</body></html>\n')
         path = Path(path)
-        _atomic_write(path, lambda t: Path(t).write_text('\n'.join(parts), encoding='utf-8'))
+        atomic_write(path, lambda t: Path(t).write_text('\n'.join(parts), encoding='utf-8'))
         return path
 
     def save_png(self,
@@ -694,7 +694,7 @@ class Dashboard:
             w = max(a.shape[1] for a in imgs)
             imgs = [np.pad(a, ((0, 0), (0, w - a.shape[1]), (0, 0)), constant_values=255) for a in imgs]
             path = folder / f"{i:05d}_{re.sub(r'[^A-Za-z0-9_.-]+', '_', self.data.ids[i])}.png"
-            _atomic_write(path, lambda t: Path(t).write_bytes(_png(np.concatenate(imgs))))
+            atomic_write(path, lambda t: Path(t).write_bytes(_png(np.concatenate(imgs))))
             paths.append(path)
         return paths
 

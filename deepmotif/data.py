@@ -13,16 +13,12 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['ALPHABET', 'IUPAC_AMBIGUOUS', 'DeepMotifError', 'DeepMotifWarning', 'fit_length', 'one_hot', 'decode',
-           'dinucleotide_shuffle', 'SeqData', 'train_valid_split', 'read_sequences', 'iter_sequences', 'jaspar_motifs',
-           'motif_by_name', 'revcomp', 'synthetic_dataset', 'planted_mask']
+__all__ = ['ALPHABET', 'IUPAC_AMBIGUOUS', 'fit_length', 'one_hot', 'decode', 'dinucleotide_shuffle', 'SeqData',
+           'train_valid_split', 'read_sequences', 'iter_sequences', 'jaspar_motifs', 'motif_by_name', 'revcomp',
+           'synthetic_dataset', 'planted_mask']
 
 # %% ../nbs/00_data.ipynb #47ac088e
-class DeepMotifError(ValueError):
-    "An input the package cannot use; the message names the file, line or argument and what was wrong."
-
-class DeepMotifWarning(UserWarning):
-    "Something the package repaired or ignored, e.g. an unknown letter read with `strict=False`."
+from .core import DeepMotifError, DeepMotifWarning  # defined in the core chapter; importable from here as before
 
 # %% ../nbs/00_data.ipynb #7071de60
 ALPHABET = 'ACGT'

@@ -9,11 +9,12 @@ from pathlib import Path
 import torch
 from torch import nn
 from safetensors.torch import save_file, load_file
-from .data import DeepMotifError, ALPHABET
+from .core import DeepMotifError, atomic_write, atomic_dir
+from .data import ALPHABET
 
 # %% auto #0
 __all__ = ['POOLINGS', 'ARCHS', 'FORMAT', 'CNN', 'RNN', 'CNNRNN', 'build_model', 'n_params', 'save_model', 'read_config',
-           'load_model', 'get_device', 'evaluating']
+           'load_model']
 
 # %% ../nbs/01_models.ipynb #694e024b
 class CNN(nn.Module):
@@ -121,17 +122,6 @@ def n_params(model: nn.Module) -> int:
 # %% ../nbs/01_models.ipynb #cfe166d0
 FORMAT = 'deepmotif-model'
 
-def _atomic_write(path: Path, write) -> None:
-    "Call write(tmp_path), then rename tmp_path onto `path` (atomic on one file system)."
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
-
 def save_model(model: nn.Module,  # a model from build_model
                path: str | os.PathLike,  # folder to write (created if needed)
                seq_length: int | None = None,  # input length the model was trained on
@@ -145,8 +135,10 @@ def save_model(model: nn.Module,  # a model from build_model
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     config = dict(format=FORMAT, format_version=1, arch=model.arch, hparams=model.hparams, seq_length=seq_length,
                   alphabet=ALPHABET, version=__version__, metrics=metrics or {})
-    _atomic_write(path / 'model.safetensors', lambda t: save_file(state, t))
-    _atomic_write(path / 'config.json', lambda t: Path(t).write_text(json.dumps(config, indent=1)))
+    def write(tmp):  # the weights and their config.json are replaced together (core.atomic_dir)
+        save_file(state, str(Path(tmp) / 'model.safetensors'))
+        (Path(tmp) / 'config.json').write_text(json.dumps(config, indent=1))
+    atomic_dir(path, write)
     return path
 
 # %% ../nbs/01_models.ipynb #a0cc9237
@@ -184,23 +176,4 @@ def load_model(path: str | os.PathLike,  # a folder written by save_model
     return model.to(device).eval()
 
 # %% ../nbs/01_models.ipynb #fd10ff47
-from contextlib import contextmanager
-
-def get_device(device: str | torch.device | None = None) -> torch.device:
-    "`device`, or CUDA when available, else CPU."
-    if device is None: return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    try: return torch.device(device)
-    except RuntimeError as e: raise DeepMotifError(f"device = {device!r}; {e}") from None
-
-@contextmanager
-def evaluating(model: nn.Module, device=None):
-    "Run a block with `model` in eval mode on `device`; restore its mode and device afterwards."
-    was_training = model.training
-    p = next(model.parameters(), None)
-    old = p.device if p is not None else torch.device('cpu')
-    dev = get_device(device)
-    model.to(dev).eval()
-    try: yield model, dev
-    finally:
-        model.to(old)
-        model.train(was_training)
+from .core import get_device, evaluating  # defined in the core chapter; importable from here as before

@@ -12,8 +12,10 @@ import numpy as np
 import torch
 from torch import nn
 from .data import DeepMotifError, SeqData, read_sequences
-from .models import evaluating, load_model, _atomic_write
-from .saliency import check_X, saliency
+from .models import evaluating, load_model
+from .core import atomic_write
+from .core import check_X
+from .saliency import saliency
 from .optimize import optimize_input, read_meme, _meme_text
 
 # %% auto #0
@@ -380,7 +382,7 @@ def write_motifs(path: str | os.PathLike,  # file to write (atomically)
     for m, (_, P, _) in zip(motifs, items):
         if P.ndim != 2 or P.shape[0] != 4: raise DeepMotifError(f"motif {m.name!r} has ppm of shape {P.shape}; expected (4, W)")
     path = Path(path)
-    _atomic_write(path, lambda t: Path(t).write_text(_meme_text(items)))
+    atomic_write(path, lambda t: Path(t).write_text(_meme_text(items)))
     return path
 
 def read_motifs(path: str | os.PathLike) -> list:
@@ -423,7 +425,7 @@ def motifs_command(model_dir: str | os.PathLike,  # a folder written by save_mod
     out = Path(out)
     meme = write_motifs(out / 'motifs.meme', motifs)
     tsv = out / 'matches.tsv'
-    _atomic_write(tsv, lambda t: Path(t).write_text(_tsv(rows)))
+    atomic_write(tsv, lambda t: Path(t).write_text(_tsv(rows)))
     best = {r['motif']: (r['jaspar_id'], r['tf_name'], r['q_value']) for r in rows if r['rank'] == 1}
     return dict(meme=str(meme), matches=str(tsv), n_motifs=len(motifs), best=best)
 

@@ -11,7 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 from .data import DeepMotifError, ALPHABET, jaspar_motifs
-from .models import evaluating, _atomic_write
+from .models import evaluating
+from .core import atomic_write
 
 # %% auto #0
 __all__ = ['METHODS', 'to_ppm', 'Optimized', 'optimize_input', 'Alignment', 'best_alignment', 'write_meme', 'read_meme']
@@ -125,7 +126,7 @@ def write_meme(path: str | os.PathLike,  # file to write
     for name, m, _ in items:
         if m.ndim != 2 or m.shape[0] != 4: raise DeepMotifError(f"motif {name!r} has shape {m.shape}; expected (4, W)")
     path = Path(path)
-    _atomic_write(path, lambda t: Path(t).write_text(_meme_text(items)))
+    atomic_write(path, lambda t: Path(t).write_text(_meme_text(items)))
     return path
 
 def read_meme(path: str | os.PathLike) -> dict:

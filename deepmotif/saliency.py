@@ -11,16 +11,10 @@ from .data import DeepMotifError, SeqData
 from .models import evaluating
 
 # %% auto #0
-__all__ = ['KINDS', 'check_X', 'saliency', 'position_importance', 'site_auroc']
+__all__ = ['KINDS', 'saliency', 'position_importance', 'site_auroc']
 
 # %% ../nbs/03_saliency.ipynb #14938703
-def check_X(X, name: str = 'X') -> torch.Tensor:
-    "`X` as a float32 (N, 4, L) tensor (a SeqData gives its one-hot), or a DeepMotifError naming the shape."
-    if isinstance(X, SeqData): X = X.X
-    X = torch.as_tensor(X)
-    if X.ndim == 2 and X.shape[0] == 4: X = X[None]
-    if X.ndim != 3 or X.shape[1] != 4: raise DeepMotifError(f"{name} has shape {tuple(X.shape)}; expected (N, 4, L)")
-    return X.float()
+from .core import check_X  # the one (N, 4, L) validator, in the core chapter; importable from here as before
 
 # %% ../nbs/03_saliency.ipynb #31f20d81
 KINDS = ('paper', 'gradient', 'grad_x_input')

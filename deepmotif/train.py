@@ -13,7 +13,8 @@ import torch
 from torch import nn
 from sklearn.metrics import roc_auc_score, average_precision_score
 from .data import SeqData, DeepMotifError, DeepMotifWarning, one_hot
-from .models import evaluating, get_device, _atomic_write
+from .models import evaluating, get_device
+from .core import atomic_write
 from .distributed import Dist, dist_context, rank_part, all_sum, sharded_map
 
 # %% auto #0
@@ -87,7 +88,7 @@ DEFAULT_WEIGHT_DECAY = {'cnn': 0.0, 'rnn': 1e-3, 'cnn-rnn': 0.0}  # the 'default
 
 # %% ../nbs/02_train.ipynb #97f60948
 def _save_checkpoint(path: Path, state: dict) -> None:
-    _atomic_write(Path(path), lambda t: torch.save(state, t))
+    atomic_write(Path(path), lambda t: torch.save(state, t))
 
 def _load_checkpoint(path: Path) -> dict:
     try: ck = torch.load(path, map_location='cpu', weights_only=True)
