@@ -11,9 +11,10 @@ from torch import nn
 from .data import DeepMotifError, DeepMotifWarning, SeqData, decode, one_hot, dinucleotide_shuffle
 from .models import evaluating, CNN, CNNRNN, RNN
 from .core import check_X
+from .saliency import saliency
 
 # %% auto #0
-__all__ = ['ism', 'integrated_gradients', 'deeplift']
+__all__ = ['ATTRIBUTIONS', 'ism', 'integrated_gradients', 'deeplift', 'attribution_method']
 
 # %% ../nbs/10_attribution.ipynb #539ad60e
 def _check_opts(X, target, batch_size):
@@ -428,3 +429,15 @@ def deeplift(model: nn.Module,  # the package's CNN, or a model built from modul
         raise DeepMotifError(f"deeplift: attributions miss f(x) - f(baseline) by up to {err.max().item():.3g} (tol {tol}); the model "
                              "has operations DeepLIFT has no rule for; use integrated_gradients or ism")
     return A
+
+# %% ../nbs/10_attribution.ipynb #2c8b1a55
+def _grad_x_input(model, X, **kw): return saliency(model, X, kind='grad_x_input', **kw)
+
+ATTRIBUTIONS = {'saliency': _grad_x_input, 'ism': ism, 'integrated_gradients': integrated_gradients, 'deeplift': deeplift}
+
+def attribution_method(name: str,  # a key of ATTRIBUTIONS
+                      ):
+    "The attribution function registered as `name`, or a DeepMotifError listing the names."
+    if not isinstance(name, str) or name not in ATTRIBUTIONS:
+        raise DeepMotifError(f"method = {name!r}; must be one of {', '.join(ATTRIBUTIONS)}")
+    return ATTRIBUTIONS[name]
