@@ -7,15 +7,29 @@ __version__ = "0.1.0"
 __all__ = []
 
 # %% ../nbs/index.ipynb #3258ecf6
-from .data import (DeepMotifError, DeepMotifWarning, SeqData, one_hot, decode, read_sequences, dinucleotide_shuffle,
-                   train_valid_split, synthetic_dataset, planted_mask, jaspar_motifs, iter_sequences)
+from .core import DeepMotifError, DeepMotifWarning
+from .data import (SeqData, one_hot, decode, read_sequences, dinucleotide_shuffle, train_valid_split,
+                            synthetic_dataset, planted_mask, jaspar_motifs, iter_sequences)
 from .models import CNN, RNN, CNNRNN, build_model, save_model, load_model
 from .train import fit, evaluate, predict, History
 from .saliency import saliency, position_importance, site_auroc
 from .temporal import temporal_scores
 from .optimize import optimize_input, best_alignment, write_meme, read_meme
-from .plots import plot_logo, plot_saliency, plot_temporal, plot_views, BASE_COLORS
-from .dashboard import Dashboard, SaliencyViewer, TemporalViewer, OptimizedInputViewer, LivePlot, MotifPanel
-from .attribution import ism, integrated_gradients, deeplift
-from .motifs import Motif, seqlets, filter_motifs, find_motifs, match_motifs, write_motifs, read_motifs
-from .benchmark import benchmark, pwm_scores, find_datasets
+from .attribution import ism, integrated_gradients, deeplift, ATTRIBUTIONS
+
+_LAZY = {'plots': 'plot_logo plot_saliency plot_temporal plot_views BASE_COLORS',
+         'dashboard': 'Dashboard SaliencyViewer TemporalViewer OptimizedInputViewer LivePlot MotifPanel',
+         'motifs': 'Motif seqlets filter_motifs find_motifs match_motifs write_motifs read_motifs',
+         'benchmark': 'benchmark pwm_scores find_datasets',
+         'genome': 'read_intervals Genome genome_windows genome_dataset'}
+_LAZY = {name: mod for mod, names in _LAZY.items() for name in names.split()}
+
+def __getattr__(name):
+    "Names of the heavier chapters (viewers, motifs, benchmark, genome), imported when first used."
+    if name not in _LAZY: raise AttributeError(f"module 'deepmotif' has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(f'deepmotif.{_LAZY[name]}'), name)
+    globals()[name] = value
+    return value
+
+def __dir__(): return sorted({*globals(), *_LAZY})

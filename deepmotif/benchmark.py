@@ -14,10 +14,11 @@ from .data import DeepMotifError, DeepMotifWarning, SeqData, read_sequences, tra
 from .models import ARCHS, build_model, save_model
 from .core import atomic_write
 from .core import check_X
+from .core import auroc, auprc
 
 # %% auto #0
 __all__ = ['COLUMNS', 'log_odds', 'pwm_scores', 'jaspar_motif', 'Dataset', 'find_datasets', 'read_results', 'write_results',
-           'auroc_table', 'plot_auroc', 'benchmark', 'add_cli']
+           'auroc_table', 'plot_auroc', 'benchmark']
 
 # %% ../nbs/12_benchmark.ipynb #dddd6332
 def log_odds(pwm,  # (4, W) counts or probabilities, rows A C G T
@@ -231,11 +232,10 @@ def plot_auroc(rows: list[dict],  # rows of results.tsv
 # %% ../nbs/12_benchmark.ipynb #ff16236b
 def _pwm_baseline(d: Dataset, test: SeqData) -> dict:
     "PWM baseline of a data set's factor on its test sequences (empty id and nan without a matrix)."
-    from sklearn.metrics import roc_auc_score, average_precision_score
     found = jaspar_motif(d.tf)
     if found is None: return dict(pwm_id='', pwm_auroc=float('nan'), pwm_auprc=float('nan'))
     s = pwm_scores(found[1], test.X).numpy()
-    return dict(pwm_id=found[0], pwm_auroc=float(roc_auc_score(test.labels, s)), pwm_auprc=float(average_precision_score(test.labels, s)))
+    return dict(pwm_id=found[0], pwm_auroc=auroc(test.labels, s), pwm_auprc=auprc(test.labels, s))
 
 def _prepare(d: Dataset, max_train: int | None, seed: int) -> tuple:
     "(train, valid, test, PWM baseline) of one data set."
@@ -341,24 +341,3 @@ def benchmark(data_dir,  # folder of data sets (see find_datasets)
     if (out / 'checkpoints').is_dir() and not any((out / 'checkpoints').iterdir()): (out / 'checkpoints').rmdir()
     if rows: _write_report(rows, out, settings)
     return rows
-
-# %% ../nbs/12_benchmark.ipynb #e6964a22
-def _run_cli(args) -> None:
-    "Run `deepmotif benchmark` from parsed arguments and say where the results are."
-    rows = benchmark(args.data_dir, args.out, archs=args.archs, epochs=args.epochs, max_train=args.max_train, seed=args.seed,
-                     device=args.device, verbose=not args.quiet)
-    print(f"{len(rows)} models in {Path(args.out) / 'results.tsv'}; table in {Path(args.out) / 'results.md'}, "
-          f"plot in {Path(args.out) / 'auroc.png'}")
-
-def add_cli(sub,  # the subparsers object of the deepmotif parser
-           ) -> None:
-    "Add the `benchmark` subcommand to the deepmotif command line."
-    from deepmotif.cli import _positive_int, _seed, _device
-    b = sub.add_parser('benchmark', help='per-TF AUROC of each architecture vs a JASPAR PWM baseline (resumable)')
-    b.add_argument('data_dir', help='folder with DeepBind NAME_AC.seq.gz/NAME_B.seq.gz pairs or train.fa/test.fa folders')
-    b.add_argument('--out', required=True, help='results folder (rerun to resume)')
-    b.add_argument('--archs', nargs='+', choices=list(ARCHS), default=list(ARCHS))
-    b.add_argument('--epochs', type=_positive_int); b.add_argument('--max-train', type=_positive_int)
-    b.add_argument('--seed', type=_seed, default=0); b.add_argument('--device', type=_device)
-    b.add_argument('--quiet', action='store_true')
-    b.set_defaults(run=_run_cli)

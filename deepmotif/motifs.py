@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_motifs.ipynb #4cef9920
 from __future__ import annotations
-import argparse, importlib, os, re
+import importlib, os, re
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple, Sequence
@@ -17,11 +17,12 @@ from .core import atomic_write
 from .core import check_X
 from .saliency import saliency
 from .optimize import optimize_input, read_meme, _meme_text
+from .attribution import ATTRIBUTIONS
 
 # %% auto #0
 __all__ = ['SOURCES', 'EXTRA', 'COLUMNS', 'Motif', 'Seqlet', 'seqlets', 'cluster_seqlets', 'first_conv', 'filter_motifs',
            'optimized_motif', 'find_motifs', 'Database', 'jaspar', 'bh_qvalues', 'match_motifs', 'write_motifs',
-           'read_motifs', 'motifs_command', 'add_cli']
+           'read_motifs', 'motifs_command']
 
 # %% ../nbs/11_motifs.ipynb #b75f9045
 class Motif(NamedTuple):
@@ -245,17 +246,17 @@ def optimized_motif(model: nn.Module,  # a model returning logits
 # %% ../nbs/11_motifs.ipynb #92826341
 SOURCES = ('saliency', 'filters', 'optimized')
 
-def _attribution_fn(source: str):
-    "A function of deepmotif.attribution named `source`, or a DeepMotifError listing the sources."
-    try: mod = importlib.import_module('deepmotif.attribution')
-    except ImportError: mod = None
-    fn = getattr(mod, source, None) if mod is not None and not source.startswith('_') else None
-    if not callable(fn): raise DeepMotifError(f"source = {source!r}; must be one of {', '.join(SOURCES)} or an attribution method of deepmotif.attribution")
-    return fn
+def _source_fn(source):
+    "None for the sources of SOURCES, else the attribution method registered as `source` (or a DeepMotifError)."
+    if not isinstance(source, str): raise DeepMotifError(f"source = {source!r}; must be a string")
+    if source in SOURCES: return None
+    if source not in ATTRIBUTIONS:
+        raise DeepMotifError(f"source = {source!r}; must be one of {', '.join(dict.fromkeys([*SOURCES, *ATTRIBUTIONS]))}")
+    return ATTRIBUTIONS[source]
 
 def find_motifs(model: nn.Module,  # a trained model
                 data=None,  # SeqData or (N, 4, L) one-hot; not needed for 'optimized'
-                *, source: str = 'saliency',  # 'saliency', 'filters', 'optimized', or a deepmotif.attribution method
+                *, source: str = 'saliency',  # 'saliency', 'filters', 'optimized', or a method of ATTRIBUTIONS
                 target: int = 0,  # output to explain
                 max_motifs: int = 5,  # motifs returned
                 kind: str = 'grad_x_input',  # saliency kind
@@ -269,12 +270,11 @@ def find_motifs(model: nn.Module,  # a trained model
                 verbose: bool = False,  # progress bars
                ) -> list:  # Motifs, best first
     "Motifs a model learned, from attribution seqlets, first-layer filters or its optimized input."
-    if not isinstance(source, str): raise DeepMotifError(f"source = {source!r}; must be a string")
+    fn = _source_fn(source)
     if source == 'optimized':
         L = None if data is None else _data(data)[0].shape[-1]
         return [optimized_motif(model, width=width, length=L, target=target, steps=steps, n_starts=n_starts, seed=seed,
                                 device=device, verbose=verbose)][:max_motifs]
-    fn = None if source in SOURCES else _attribution_fn(source)
     if data is None: raise DeepMotifError(f"data = None; source {source!r} needs sequences")
     if source == 'filters': return filter_motifs(model, data, top=max_motifs, fraction=fraction, batch_size=batch_size, device=device)
     X, labels = _data(data)
@@ -415,7 +415,7 @@ def motifs_command(model_dir: str | os.PathLike,  # a folder written by save_mod
     from tqdm.auto import tqdm
     sources = [sources] if isinstance(sources, str) else list(sources)
     for s in sources:
-        if s not in SOURCES: _attribution_fn(s)
+        _source_fn(s)
     model = load_model(model_dir, device='cpu')
     seqs = read_sequences(data, require_labels=False, length=model.seq_length)
     motifs = []
@@ -428,21 +428,3 @@ def motifs_command(model_dir: str | os.PathLike,  # a folder written by save_mod
     atomic_write(tsv, lambda t: Path(t).write_text(_tsv(rows)))
     best = {r['motif']: (r['jaspar_id'], r['tf_name'], r['q_value']) for r in rows if r['rank'] == 1}
     return dict(meme=str(meme), matches=str(tsv), n_motifs=len(motifs), best=best)
-
-def add_cli(sub):
-    "Add the `motifs` subcommand to the `deepmotif` subparsers `sub`."
-    from deepmotif.cli import _device, _positive_int
-    p = sub.add_parser('motifs', help='motifs a saved model learned (MEME) and their JASPAR matches (TSV)')
-    p.add_argument('model_dir'); p.add_argument('data'); p.add_argument('--out', required=True)
-    p.add_argument('--sources', nargs='+', default=list(SOURCES), help=f"any of {', '.join(SOURCES)} (or a deepmotif.attribution method)")
-    p.add_argument('--database', default='JASPAR2024', help='JASPAR release name or MEME file')
-    p.add_argument('--top', type=_positive_int, default=3); p.add_argument('--device', type=_device)
-    p.add_argument('--quiet', action='store_true')
-    def run(args):
-        r = motifs_command(args.model_dir, args.data, args.out, sources=args.sources, database=args.database, top=args.top,
-                           device=args.device, verbose=not args.quiet)
-        best = '; '.join(f'{m}: {tf} ({i}, q={q:.2g})' for m, (i, tf, q) in r['best'].items())
-        print(f"{r['n_motifs']} motifs written to {r['meme']}, matches to {r['matches']}" + (f'; best: {best}' if best else ''))
-        return r
-    p.set_defaults(run=run)
-    return p

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from .data import DeepMotifError, SeqData
 from .models import evaluating
+from .core import auroc
 
 # %% auto #0
 __all__ = ['KINDS', 'saliency', 'position_importance', 'site_auroc']
@@ -54,8 +55,7 @@ def site_auroc(importance,  # (N, L) per-position scores
                mask,  # (N, L) bool, True inside planted sites
               ) -> float:
     "AUROC of per-position scores for telling planted-site positions from background positions."
-    from sklearn.metrics import roc_auc_score
     imp, mask = np.asarray(importance, dtype=np.float64).ravel(), np.asarray(mask, dtype=bool).ravel()
     if imp.shape != mask.shape: raise DeepMotifError(f"importance has {imp.size} values but mask has {mask.size}")
     if mask.all() or not mask.any(): raise DeepMotifError("mask must mark some positions and leave some unmarked")
-    return float(roc_auc_score(mask, imp))
+    return auroc(mask, imp)

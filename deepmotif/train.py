@@ -11,14 +11,15 @@ from typing import Callable
 import numpy as np
 import torch
 from torch import nn
-from sklearn.metrics import roc_auc_score, average_precision_score
 from .data import SeqData, DeepMotifError, DeepMotifWarning, one_hot
 from .models import evaluating, get_device
 from .core import atomic_write
 from .distributed import Dist, dist_context, rank_part, all_sum, sharded_map
+from .core import auroc, auprc
 
 # %% auto #0
-__all__ = ['PRESETS', 'DEFAULT_LR', 'DEFAULT_WEIGHT_DECAY', 'predict_logits', 'predict', 'evaluate', 'History', 'fit']
+__all__ = ['PRESETS', 'DEFAULT_LR', 'DEFAULT_WEIGHT_DECAY', 'predict_logits', 'predict', 'ranking_metrics', 'evaluate', 'History',
+           'fit']
 
 # %% ../nbs/02_train.ipynb #58526306
 def _as_X(model: nn.Module, data) -> torch.Tensor:
@@ -48,12 +49,12 @@ def predict(model: nn.Module,  # a trained model
     return p if target is None else p[:, target]
 
 # %% ../nbs/02_train.ipynb #07c4a9f2
-def _metrics(y: np.ndarray, p: np.ndarray, source: str = 'data') -> dict:
+def ranking_metrics(y: np.ndarray, p: np.ndarray, source: str = 'data') -> dict:
     "AUROC and AUPRC of probabilities `p` for 0/1 labels `y`."
     if len(np.unique(y)) < 2: raise DeepMotifError(f"{source}: only one class among the labels; AUROC needs positives and negatives")
     bad = int((~np.isfinite(p)).sum())
     if bad: raise DeepMotifError(f"{source}: the model's predictions are not finite (NaN or inf) for {bad} of {len(p)} sequences")
-    return dict(auroc=float(roc_auc_score(y, p)), auprc=float(average_precision_score(y, p)), n=int(len(y)), n_pos=int(y.sum()))
+    return dict(auroc=auroc(y, p), auprc=auprc(y, p), n=int(len(y)), n_pos=int(y.sum()))
 
 def evaluate(model: nn.Module,  # a trained model
              data: SeqData,  # labelled sequences
@@ -62,7 +63,7 @@ def evaluate(model: nn.Module,  # a trained model
             ) -> dict:  # {'auroc', 'auprc', 'n', 'n_pos'}
     "AUROC and AUPRC of `model` on labelled `data`."
     if data.labels is None: raise DeepMotifError(f"{data.source}: no labels to evaluate against")
-    return _metrics(data.labels, predict(model, data, batch_size=batch_size, device=device), data.source)
+    return ranking_metrics(data.labels, predict(model, data, batch_size=batch_size, device=device), data.source)
 
 # %% ../nbs/02_train.ipynb #0cb98743
 @dataclass
@@ -238,7 +239,7 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
             break
         yv = valid.labels
         vloss = float(nn.functional.binary_cross_entropy(torch.from_numpy(pv).double().clamp(1e-7, 1 - 1e-7), torch.from_numpy(yv).double()))
-        m = _metrics(yv, pv, valid.source)
+        m = ranking_metrics(yv, pv, valid.source)
         hist.records.append(dict(epoch=epoch + 1, train_loss=loss, valid_loss=vloss, valid_auroc=m['auroc'], valid_auprc=m['auprc'],
                                  lr=opt.param_groups[0]['lr'], weight_decay=opt.param_groups[0]['weight_decay'],
                                  seconds=time.perf_counter() - t0))

@@ -8,7 +8,7 @@ import deepmotif.train
 from deepmotif.data import DeepMotifError, DeepMotifWarning, one_hot, revcomp, synthetic_dataset, jaspar_motifs, motif_by_name
 from deepmotif.models import load_model
 from deepmotif.benchmark import (COLUMNS, benchmark, find_datasets, jaspar_motif, log_odds, pwm_scores, read_results,
-                                 _subsample, add_cli)
+                                 _subsample)
 
 
 def write_deepbind(path, seqs, labels):
@@ -252,13 +252,11 @@ def test_benchmark_bad_folders(data_dir, tmp_path):
 
 
 def test_cli_parser(data_dir, tmp_path, capsys):
-    import argparse
-    p = argparse.ArgumentParser(prog='deepmotif')
-    add_cli(p.add_subparsers(dest='command'))
+    from deepmotif.cli import _parser
+    p = _parser()
     a = p.parse_args(['benchmark', str(data_dir / 'deepmotif_format'), '--out', str(tmp_path / 'o'), '--archs', 'cnn', '--epochs', '1',
                       '--max-train', '40', '--seed', '3', '--quiet'])
     assert (a.archs, a.epochs, a.max_train, a.seed, a.device, a.quiet) == (['cnn'], 1, 40, 3, None, True)
-    a.run(a)
-    assert 'results.md' in capsys.readouterr().out
+    assert 'results.md' in a.run(a)
     assert [(r['dataset'], r['n_train'] + r['n_valid']) for r in read_results(tmp_path / 'o' / 'results.tsv')] == [('REST_GM12878_NRSF_Lab', 40)]
     with pytest.raises(SystemExit): p.parse_args(['benchmark', 'x', '--out', 'y', '--archs', 'mlp'])

@@ -90,7 +90,7 @@ CASES = [  # (arguments, fragment of the one-line message)
     (['train', 'missing.fa', '--arch', 'cnn', '--out', 'm'], 'no such file'),
     (['train', 'bad.fa', '--arch', 'cnn', '--out', 'm'], 'bad.fa line 4 (record 2)'),
     (['train', 'pos.fa', '--arch', 'cnn', '--out', 'm'], 'only one class'),
-    (['train', 'ok.fa', '--arch', 'transformer', '--out', 'm'], 'must be one of'),
+    (['train', 'ok.fa', '--arch', 'transformer', '--out', 'm'], "invalid choice: 'transformer'"),
     (['train', 'ok.fa', '--arch', 'cnn', '--out', 'm', '--epochs', 'ten'], 'not an integer'),
     (['train', 'ok.fa', '--arch', 'cnn', '--out', 'm', '--lr', '-1'], 'positive number'),
     (['train', 'ok.fa', '--arch', 'rnn', '--out', 'm', '--weight-decay', '-0.1'], 'must be a number >= 0'),

@@ -11,7 +11,7 @@ from deepmotif.train import predict, fit, History
 from deepmotif.saliency import KINDS, saliency
 from deepmotif.temporal import temporal_scores
 from deepmotif.optimize import optimize_input
-import deepmotif.dashboard as dash
+import deepmotif.views as views
 from deepmotif.dashboard import Dashboard, SaliencyViewer, TemporalViewer, OptimizedInputViewer, LivePlot
 
 
@@ -62,7 +62,7 @@ def test_state_equals_the_pure_functions(d, models, data, kind):
         assert v.prob == pytest.approx(float(predict(m, data.X[7:8])[0]), abs=1e-6)
         if name == 'cnn': assert v.temporal is None
         else: assert same(v.temporal, temporal_scores(m, data.X[7:8]))
-        np.testing.assert_allclose(d._figs[name].heat.get_array(), v.saliency[0].numpy())
+        np.testing.assert_allclose(d.viewset.figures[name].heat.get_array(), v.saliency[0].numpy())
     assert set(d.views) == set(models)
 
 
@@ -79,8 +79,8 @@ def test_caller_objects_left_as_they_were(models, data):
 
 def test_results_are_memoised(d, monkeypatch):
     calls = []
-    real = dash.saliency
-    monkeypatch.setattr(dash, 'saliency', lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = views.saliency
+    monkeypatch.setattr(views, 'saliency', lambda *a, **k: calls.append(1) or real(*a, **k))
     d.select(11)
     assert len(calls) == 3
     d.select(12); d.select(11)
@@ -272,3 +272,40 @@ def test_liveplot_is_a_fit_callback(models, data):
     assert 'LivePlot' in lp.status.value
     lp(History([]))  # an empty history draws empty curves
     assert lp.status.value == ''
+
+
+def test_predictions_run_under_the_thread_limit(models, data, monkeypatch):
+    seen, real = [], views.predict
+    monkeypatch.setattr(views, 'predict', lambda *a, **k: seen.append(torch.get_num_threads()) or real(*a, **k))
+    torch.set_num_threads(2)
+    try:
+        d = Dashboard({'cnn': models['cnn']}, data, opt_steps=0, width=6, dpi=40, threads=1)
+        d.select(label='positive', prediction='correct')
+        assert d.predictions('cnn') is d.predictions('cnn')  # memoised
+        assert seen and set(seen) == {1} and torch.get_num_threads() == 2
+    finally: torch.set_num_threads(1)
+
+
+def test_optimized_logo_is_drawn_once(models, monkeypatch):
+    import deepmotif.dashboard as dash
+    calls, real = [], dash.optimized_logo_png
+    monkeypatch.setattr(dash, 'optimized_logo_png', lambda *a, **k: calls.append(1) or real(*a, **k))
+    ov = OptimizedInputViewer(models['cnn'], length=60, steps=2, n_starts=2, width=6, dpi=40)
+    ov.select(scale='probability'); ov.select(scale='information'); ov.select(scale='probability')
+    assert len(calls) == 2 and ov.message == ''
+
+
+@pytest.mark.parametrize('module, clean', [('deepmotif.render', True), ('deepmotif.views', True), ('deepmotif.dashboard', False)])
+def test_lower_layers_import_without_widgets(module, clean):
+    "Imported alone (not through the package's __init__), render and views load neither ipywidgets nor pyplot."
+    import subprocess, sys, deepmotif
+    probe = ("import sys, types; p = types.ModuleType('deepmotif'); "
+             f"p.__path__ = {list(deepmotif.__path__)!r}; sys.modules['deepmotif'] = p; import {module}; "
+             "bad = {'ipywidgets', 'matplotlib.pyplot'} & set(sys.modules); assert not bad, bad")
+    assert (subprocess.run([sys.executable, '-c', probe], capture_output=True).returncode == 0) == clean
+
+
+def test_viewset_writes_a_page_without_widgets(models, data, tmp_path):
+    vs = views.ViewSet({'cnn': models['cnn']}, data, opt_steps=0, width=6, dpi=40)
+    text = views.save_html(vs, tmp_path / 'p.html', seqs=[2, 3], kind='gradient').read_text()
+    assert text.count('<section>') == 2 and 'saliency: gradient' in text

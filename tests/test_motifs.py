@@ -9,7 +9,7 @@ from deepmotif.train import fit
 from deepmotif.saliency import saliency
 import deepmotif.motifs as mo
 from deepmotif.motifs import (Motif, Seqlet, seqlets, cluster_seqlets, filter_motifs, optimized_motif, find_motifs, match_motifs,
-                              jaspar, bh_qvalues, write_motifs, read_motifs, motifs_command, add_cli, COLUMNS, SOURCES, EXTRA)
+                              jaspar, bh_qvalues, write_motifs, read_motifs, motifs_command, COLUMNS, SOURCES, EXTRA)
 from conftest import write_deepbind
 
 CTCF = 'MA0139.2'
@@ -204,13 +204,14 @@ def test_command_and_cli(task, tmp_path, capsys):
     assert len(ms) == r['n_motifs'] and {m.source for m in ms} == {'saliency', 'filters'}
     assert r['best']['saliency_1'][:2] == (CTCF, 'CTCF') and r['best']['saliency_1'][2] < 0.05
     assert not list((tmp_path / 'out').glob('.*.tmp'))                       # no temporary files left
-    ap = argparse.ArgumentParser(prog='deepmotif')
-    add_cli(ap.add_subparsers(dest='command'))
+    from deepmotif.cli import _parser
+    ap = _parser()
     args = ap.parse_args(['motifs', str(tmp_path / 'cnn'), str(ac), '--out', str(tmp_path / 'cli'), '--sources', 'filters', '--top', '2', '--quiet'])
     assert args.top == 2 and args.sources == ['filters'] and args.database == 'JASPAR2024'
-    r2 = args.run(args)
-    assert 'motifs written to' in capsys.readouterr().out
-    assert len((tmp_path / 'cli' / 'matches.tsv').read_text().splitlines()) == 1 + 2 * r2['n_motifs']
+    assert 'motifs written to' in args.run(args)
+    n = len(read_motifs(tmp_path / 'cli' / 'motifs.meme'))
+    assert len((tmp_path / 'cli' / 'matches.tsv').read_text().splitlines()) == 1 + 2 * n
     with pytest.raises(SystemExit): ap.parse_args(['motifs', 'm', 'd', '--out', 'o', '--top', '0'])
+    with pytest.raises(SystemExit): ap.parse_args(['motifs', 'm', 'd', '--out', 'o', '--sources', 'magic'])
     with pytest.raises(DeepMotifError, match="source = 'magic'"):
         motifs_command(tmp_path / 'cnn', ac, tmp_path / 'bad', sources=('magic',), verbose=False)

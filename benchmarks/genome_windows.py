@@ -1,0 +1,105 @@
+"""Windows per second and peak memory of `deepmotif.genome` on a generated genome.
+
+    python benchmarks/genome_windows.py TMP_DIR [--size-gb 1] [--n 100000] [--length 1000]
+
+Writes a random FASTA of about `--size-gb` gigabases (several chromosomes, written block by block) and a BED of `--n`
+random intervals into TMP_DIR, then times `genome_windows` and `iter_windows` against a plain pyfaidx slicing loop
+over the same intervals, checks that they agree, and prints the peak resident memory of the process.
+"""
+import argparse, resource, time
+from pathlib import Path
+import numpy as np
+import pyfaidx
+from deepmotif.genome import Genome, genome_windows, iter_windows, genome_dataset
+
+LETTERS = np.frombuffer(b'ACGTacgt', dtype=np.uint8)
+
+
+def write_genome(path: Path, size: int, n_chroms: int, seed: int = 0, width: int = 60) -> dict:
+    "A random soft-masked FASTA of `size` bases in `n_chroms` chromosomes, written 6 Mb at a time."
+    rng = np.random.default_rng(seed)
+    sizes = {f'chr{i + 1}': size // n_chroms for i in range(n_chroms)}
+    block = width * 100_000
+    with open(path, 'wb') as f:
+        for name, n in sizes.items():
+            f.write(f'>{name}\n'.encode())
+            for start in range(0, n, block):
+                codes = LETTERS[rng.integers(0, 8, size=min(block, n - start))]
+                rows = len(codes) // width
+                full = np.concatenate([codes[:rows * width].reshape(rows, width),
+                                       np.full((rows, 1), ord('\n'), np.uint8)], axis=1)
+                f.write(full.tobytes())
+                if len(codes) > rows * width: f.write(codes[rows * width:].tobytes() + b'\n')
+    return sizes
+
+
+def write_bed(path: Path, sizes: dict, n: int, seed: int = 1) -> None:
+    rng = np.random.default_rng(seed)
+    names = list(sizes)
+    with open(path, 'w') as f:
+        for c in rng.integers(0, len(names), n):
+            s = int(rng.integers(0, sizes[names[c]] - 500))
+            f.write(f'{names[c]}\t{s}\t{s + int(rng.integers(50, 500))}\n')
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('tmp_dir')
+    ap.add_argument('--size-gb', type=float, default=1.0)
+    ap.add_argument('--n', type=int, default=100_000)
+    ap.add_argument('--length', type=int, default=1000)
+    ap.add_argument('--chroms', type=int, default=8)
+    a = ap.parse_args()
+    tmp = Path(a.tmp_dir)
+    tmp.mkdir(parents=True, exist_ok=True)
+    fa, bed = tmp / 'bench_genome.fa', tmp / 'bench_peaks.bed'
+    for p in (fa, Path(f'{fa}.fai')): p.unlink(missing_ok=True)
+    t = time.perf_counter()
+    sizes = write_genome(fa, int(a.size_gb * 1e9), a.chroms)
+    write_bed(bed, sizes, a.n)
+    print(f'genome: {sum(sizes.values()) / 1e9:.2f} Gb in {len(sizes)} chromosomes, {fa.stat().st_size / 2**30:.2f} GiB '
+          f'file, written in {time.perf_counter() - t:.1f} s; {a.n:,} intervals, window {a.length} bp')
+    print(f'peak RSS after writing: {peak_rss_mb():.0f} MB')
+
+    t = time.perf_counter()
+    g = Genome(fa)
+    print(f'Genome(): index built in {time.perf_counter() - t:.1f} s; peak RSS {peak_rss_mb():.0f} MB')
+
+    t = time.perf_counter()
+    w = genome_windows(bed, g, a.length)
+    dt_ours = time.perf_counter() - t
+    print(f'genome_windows: {a.n / dt_ours:,.0f} windows/s ({dt_ours:.1f} s); peak RSS {peak_rss_mb():.0f} MB')
+
+    t = time.perf_counter()
+    n_stream = sum(len(c) for c in iter_windows(bed, g, a.length))
+    dt_iter = time.perf_counter() - t
+    print(f'iter_windows:   {n_stream / dt_iter:,.0f} windows/s ({dt_iter:.1f} s)')
+
+    ref = pyfaidx.Fasta(str(fa), sequence_always_upper=True, as_raw=True)
+    t = time.perf_counter()
+    plain = []
+    for line in open(bed):
+        c, s, e = line.split('\t')[:3]
+        m = (int(s) + int(e)) // 2 - a.length // 2
+        plain.append(ref[c][m:m + a.length])
+    dt_ref = time.perf_counter() - t
+    print(f'pyfaidx loop:   {a.n / dt_ref:,.0f} windows/s ({dt_ref:.1f} s); ours / loop = {dt_ref / dt_ours:.2f}x speed')
+    assert plain == w.seqs, 'genome_windows differs from the pyfaidx loop'
+    print('genome_windows == pyfaidx loop: True')
+    del plain, w
+
+    n_pos = min(a.n, 10_000)
+    head = tmp / 'bench_head.bed'
+    head.write_text(''.join(l for _, l in zip(range(n_pos), open(bed))))
+    t = time.perf_counter()
+    d = genome_dataset(head, g, length=a.length, negatives='gc')
+    print(f"genome_dataset(negatives='gc'), {n_pos:,} peaks: {time.perf_counter() - t:.1f} s, "
+          f'{int((d.train.labels == 0).sum()):,} negatives')
+    print(f'peak RSS (ru_maxrss): {peak_rss_mb():.0f} MB (target < 500 MB)')
+
+
+if __name__ == '__main__': main()
