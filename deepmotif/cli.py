@@ -66,6 +66,11 @@ def _common(p, seed: bool = True, nproc: bool = False):
     if seed: p.add_argument('--seed', type=_seed, default=0)
     if nproc: p.add_argument('--nproc', type=_positive_int, help='run in N local processes (as torchrun --nproc_per_node N would)')
 
+def _genome_options(p, negatives: bool = True):
+    "--genome (for BED/narrowPeak data) and --negatives."
+    p.add_argument('--genome', help='genome FASTA (plain or bgzip) when DATA is a BED or narrowPeak file of peaks')
+    if negatives: p.add_argument('--negatives', default='gc', help="negatives for peaks: gc (GC-matched genomic windows, default), shuffle, or a BED file")
+
 def _run_demo(a) -> str:
     table = demo_command(a.out, a.quick, a.seed, a.device, a.quiet)
     return '\n'.join([f"{k:8s} test AUROC {t['test_auroc']:.3f}  AUPRC {t['test_auprc']:.3f}" for k, t in table.items()]
@@ -85,7 +90,8 @@ def _arch(s: str) -> str:
 def _run_train(a) -> str:
     m = train_command(a.data, a.arch, a.out, valid=a.valid, test=a.test, epochs=a.epochs, seed=a.seed, device=a.device,
                       preset=a.preset, lr=a.lr, batch_size=a.batch_size, valid_frac=a.valid_frac, resume=a.resume,
-                      quiet=a.quiet, pooling=a.pooling, weight_decay=a.weight_decay)
+                      quiet=a.quiet, pooling=a.pooling, weight_decay=a.weight_decay, genome=a.genome, negatives=a.negatives,
+                      blacklist=a.blacklist, length=a.length, valid_chroms=a.valid_chroms, test_chroms=a.test_chroms)
     lines = []
     if m.get('stopped') == 'non-finite loss':
         lines.append(f"{m['arch']}: training stopped in epoch {m['epochs_run'] + 1}: the loss is not finite (training diverged); "
@@ -104,37 +110,42 @@ def _add_train(sub):
     t.add_argument('--weight-decay', type=_nonnegative_float, help="Adam's L2 weight decay (default: by architecture); "
                    "with the default preset it starts once the validation AUROC reaches 0.9")
     t.add_argument('--resume', action='store_true')
+    _genome_options(t)
+    t.add_argument('--blacklist', help='BED of regions never drawn as negatives (e.g. the ENCODE blacklist)')
+    t.add_argument('--length', type=_positive_int, default=101, help='window length cut around each peak (default 101)')
+    t.add_argument('--valid-chroms', nargs='+', metavar='CHROM', help='chromosomes held out for validation')
+    t.add_argument('--test-chroms', nargs='+', metavar='CHROM', help='chromosomes held out for testing (test AUROC in metrics.json)')
     t.add_argument('--pooling', choices=list(POOLINGS), help="LSTM outputs over positions (rnn, cnn-rnn): max (default) or mean (the paper's)")
     _common(t, nproc=True); t.set_defaults(run=_run_train)
 
 # %% ../nbs/08_cli.ipynb #80932c96
 def _run_evaluate(a) -> str:
-    r = evaluate_command(a.model_dir, a.data, device=a.device, verbose=not a.quiet)
+    r = evaluate_command(a.model_dir, a.data, device=a.device, verbose=not a.quiet, genome=a.genome, negatives=a.negatives, seed=a.seed)
     if not r: return ''  # not rank 0
     return json.dumps(r) if a.json else f"AUROC {r['auroc']:.4f}  AUPRC {r['auprc']:.4f}  ({r['n']} sequences, {r['n_pos']} positive)"
 
 def _run_predict(a) -> str:
-    n = predict_command(a.model_dir, a.data, a.out, device=a.device, verbose=not a.quiet)
+    n = predict_command(a.model_dir, a.data, a.out, device=a.device, verbose=not a.quiet, genome=a.genome)
     return f'{n} predictions written to {a.out}'
 
 def _run_explain(a) -> str:
     shape = explain_command(a.model_dir, a.data, a.out, method=a.method, kind=a.kind, batch_size=a.batch_size,
-                            device=a.device, verbose=not a.quiet)
+                            device=a.device, verbose=not a.quiet, genome=a.genome)
     return f'{a.method} scores of shape {shape} written to {a.out}'
 
 def _add_file_commands(sub):
     e = sub.add_parser('evaluate', help='AUROC/AUPRC of a saved model on a labelled file')
     e.add_argument('model_dir'); e.add_argument('data'); e.add_argument('--json', action='store_true')
-    _common(e, seed=False, nproc=True); e.set_defaults(run=_run_evaluate)
+    _genome_options(e); _common(e, nproc=True); e.set_defaults(run=_run_evaluate)
     r = sub.add_parser('predict', help='probabilities of a saved model for every record of a file')
     r.add_argument('model_dir'); r.add_argument('data'); r.add_argument('--out', required=True)
-    _common(r, seed=False, nproc=True); r.set_defaults(run=_run_predict)
+    _genome_options(r, negatives=False); _common(r, seed=False, nproc=True); r.set_defaults(run=_run_predict)
     x = sub.add_parser('explain', help='saliency, temporal scores, ISM, integrated gradients or DeepLIFT of every record, to .npz')
     x.add_argument('model_dir'); x.add_argument('data'); x.add_argument('--out', required=True)
     x.add_argument('--method', choices=list(EXPLAIN_METHODS), default='saliency')
     x.add_argument('--kind', choices=list(KINDS), default='paper', help='saliency kind (--method saliency)')
     x.add_argument('--batch-size', type=_positive_int, default=256)
-    _common(x, seed=False, nproc=True); x.set_defaults(run=_run_explain)
+    _genome_options(x, negatives=False); _common(x, seed=False, nproc=True); x.set_defaults(run=_run_explain)
 
 # %% ../nbs/08_cli.ipynb #89f89a7f
 def _run_optimize(a) -> str:

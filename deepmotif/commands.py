@@ -13,6 +13,7 @@ from .data import read_sequences, iter_sequences, synthetic_dataset, train_valid
 from .models import build_model, save_model, load_model, read_config, ARCHS
 from .train import fit, evaluate, predict, ranking_metrics
 from .distributed import dist_context, sharded_chunks
+from .genome import is_interval_file
 
 # %% auto #0
 __all__ = ['CHUNK', 'EXPLAIN_METHODS', 'DEMO', 'write_json', 'output_file', 'load_checked', 'train_command', 'evaluate_command',
@@ -40,10 +41,22 @@ def load_checked(model_dir: str):
     return model
 
 # %% ../nbs/08_commands.ipynb #da9b0901
+def _genome_splits(peaks, genome, negatives, blacklist, length, valid_chroms, test_chroms, valid_frac, seed):
+    "(train, valid, test) genome windows of a peak file: chromosome hold-out where given, else a stratified split."
+    from deepmotif.genome import genome_dataset
+    if genome is None: raise DeepMotifError(f"{peaks}: a BED/narrowPeak file needs --genome (the FASTA its coordinates refer to)")
+    if not is_interval_file(peaks): raise DeepMotifError(f"{peaks}: --genome is given, so DATA must be a BED or narrowPeak file")
+    d = genome_dataset(peaks, genome, length=length, negatives=negatives, blacklist=blacklist,
+                       valid_chroms=valid_chroms or None, test_chroms=test_chroms or None, seed=seed)
+    tr, va = (d.train, d.valid) if d.valid is not None else train_valid_split(d.train, valid_frac, seed=seed)
+    return tr, va, d.test
+
 def train_command(data: str, arch: str, out: str, valid: str | None = None, test: str | None = None, epochs: int | None = None,
                   seed: int = 0, device: str | None = None, preset: str = 'default', lr: float | None = None,
                   batch_size: int | None = None, valid_frac: float = 0.1, resume: bool = False, quiet: bool = False,
-                  pooling: str | None = None, weight_decay: float | None = None) -> dict:
+                  pooling: str | None = None, weight_decay: float | None = None, genome: str | None = None,
+                  negatives: str = 'gc', blacklist: str | None = None, length: int = 101,
+                  valid_chroms: list | None = None, test_chroms: list | None = None) -> dict:
     "Train one architecture on a file and save it with its metrics; returns the metrics."
     out = Path(out)
     if out.exists() and not out.is_dir(): raise DeepMotifError(f"{out}: exists and is not a folder")
@@ -51,10 +64,15 @@ def train_command(data: str, arch: str, out: str, valid: str | None = None, test
         raise DeepMotifError(f"--arch {arch!r}; must be one of {', '.join(ARCHS)}")
     if pooling is not None and arch.lower() == 'cnn':
         raise DeepMotifError(f"--pooling {pooling}: only the recurrent models (rnn, cnn-rnn) have a pooling option")
-    full = read_sequences(data, seed=seed)
-    if valid: tr, va = full, read_sequences(valid, seed=seed + 1)
-    else: tr, va = train_valid_split(full, valid_frac, seed=seed)
-    te = read_sequences(test, seed=seed + 2) if test else None
+    if genome is not None or is_interval_file(data):
+        tr, va, te = _genome_splits(data, genome, negatives, blacklist, length, valid_chroms, test_chroms, valid_frac, seed)
+        if test is None and te is not None: test = f"{data} ({', '.join(test_chroms)})"
+    else:
+        if valid_chroms or test_chroms: raise DeepMotifError("--valid-chroms/--test-chroms split genome windows: give a BED/narrowPeak file and --genome")
+        full = read_sequences(data, seed=seed)
+        if valid: tr, va = full, read_sequences(valid, seed=seed + 1)
+        else: tr, va = train_valid_split(full, valid_frac, seed=seed)
+        te = read_sequences(test, seed=seed + 2) if test else None
     torch.manual_seed(seed)
     model = build_model(arch, **({} if pooling is None else dict(pooling=pooling)))
     out.mkdir(parents=True, exist_ok=True)
@@ -84,21 +102,31 @@ def _check_length(model, d):
     if L and lengths != {L}:
         warnings.warn(f"{d.source}: sequence lengths {sorted(lengths)[:3]} differ from the model's {L}; centre-trimming/padding to {L}", DeepMotifWarning)
 
-def _scan(data: str, chunk_size: int) -> tuple[int, int, int]:
+def _chunks(data: str, chunk_size: int, require_labels: bool = False, length: int | None = None, genome: str | None = None):
+    "Chunks of a sequence file, or of the genome windows (of `length`) of a BED/narrowPeak file and `genome`."
+    if not is_interval_file(data):
+        if genome is not None: raise DeepMotifError(f"{data}: --genome is given, so DATA must be a BED or narrowPeak file")
+        return iter_sequences(data, chunk_size, require_labels=require_labels, length=length)
+    if genome is None: raise DeepMotifError(f"{data}: a BED/narrowPeak file needs --genome (the FASTA its coordinates refer to)")
+    if length is None: raise DeepMotifError(f"{data}: the model has no seq_length, so the window length of the peaks is unknown")
+    from deepmotif.genome import iter_windows
+    return iter_windows(data, genome, length, chunk_size)
+
+def _scan(data: str, chunk_size: int, length: int | None = None, genome: str | None = None) -> tuple[int, int, int]:
     "(records, longest sequence, longest id) of a file, read in chunks."
     n = longest = id_width = 0
-    for c in iter_sequences(data, chunk_size, require_labels=False):
+    for c in _chunks(data, chunk_size, False, length, genome):
         n, longest, id_width = n + len(c), max(longest, c.length), max(id_width, max(map(len, c.ids)))
     return n, longest, id_width
 
 def _model_chunks(model, data: str, require_labels: bool, chunk_size: int, verbose: bool, total: int | None = None,
-                  longest: int | None = None):
+                  longest: int | None = None, genome: str | None = None):
     "Chunks of `data` at the model's length (or the file's `longest`), with one warning when lengths differ from the model's."
     from tqdm.auto import tqdm
-    L = model.seq_length or longest or _scan(data, chunk_size)[1]
+    L = model.seq_length or longest or _scan(data, chunk_size, None, genome)[1]
     warned = False
     with tqdm(total=total, unit='seq', desc=Path(data).name, disable=not verbose) as bar:
-        for c in iter_sequences(data, chunk_size, require_labels=require_labels, length=L):
+        for c in _chunks(data, chunk_size, require_labels, L, genome):
             if not warned and model.seq_length and any(len(s) != L for s in c.seqs):
                 _check_length(model, c); warned = True
             yield c
@@ -110,13 +138,25 @@ def _one_class_message(data: str, y: np.ndarray) -> str:
     if y[0] == 1: msg += "; a DeepBind *_AC file holds positives only: evaluate on the matching *_B file (shuffled negatives are added only for training)"
     return msg
 
+def _labelled_windows(model, data: str, genome: str, negatives: str, seed: int, chunk_size: int):
+    "The peaks of `data` (label 1) and their negatives (label 0) as genome windows of the model's length, in chunks."
+    from deepmotif.genome import genome_dataset
+    if model.seq_length is None: raise DeepMotifError(f"{data}: the model has no seq_length, so the window length of the peaks is unknown")
+    d = genome_dataset(data, genome, length=model.seq_length, negatives=negatives, seed=seed).train
+    for start in range(0, len(d), chunk_size): yield d.subset(np.arange(start, min(start + chunk_size, len(d))))
+
 def evaluate_command(model_dir: str, data: str, device: str | None = None,
-                     seed: int = 0,  # unused: evaluation adds no shuffled negatives
-                     chunk_size: int = CHUNK, verbose: bool = False) -> dict:
-    "AUROC/AUPRC of a saved model on a labelled file, read in chunks."
+                     seed: int = 0,  # seed of the negatives drawn for a peak file
+                     chunk_size: int = CHUNK, verbose: bool = False,
+                     genome: str | None = None,  # the genome FASTA of a BED/narrowPeak `data`
+                     negatives: str = 'gc',  # negatives of a peak file: 'gc', 'shuffle' or a BED
+                    ) -> dict:
+    "AUROC/AUPRC of a saved model on a labelled file, read in chunks (or on peaks against drawn negatives)."
     model, main = load_checked(model_dir), dist_context().main
+    chunks = (_labelled_windows(model, data, genome, negatives, seed, chunk_size) if genome is not None and is_interval_file(data)
+              else _model_chunks(model, data, True, chunk_size, verbose and main, genome=genome))
     ps, ys = [], []
-    for c, p in sharded_chunks(_model_chunks(model, data, True, chunk_size, verbose and main), lambda c: predict(model, c, device=device)):
+    for c, p in sharded_chunks(chunks, lambda c: predict(model, c, device=device)):
         ps.append(p); ys.append(c.labels)
     if not main: return {}  # with several ranks, rank 0 has the result
     y, p = np.concatenate(ys), np.concatenate(ps)
@@ -124,11 +164,14 @@ def evaluate_command(model_dir: str, data: str, device: str | None = None,
     return dict(model=str(model_dir), data=str(data), **ranking_metrics(y, p, str(data)))
 
 def predict_command(model_dir: str, data: str, out: str, device: str | None = None,
-                    chunk_size: int = CHUNK, verbose: bool = False) -> int:
+                    chunk_size: int = CHUNK, verbose: bool = False,
+                    genome: str | None = None,  # the genome FASTA of a BED/narrowPeak `data`
+                   ) -> int:
     "Write `id<TAB>probability` for every record of a file, chunk by chunk; returns the number of records."
     out, model, main = output_file(out), load_checked(model_dir), dist_context().main
     n = 0
-    results = sharded_chunks(_model_chunks(model, data, False, chunk_size, verbose and main), lambda c: predict(model, c, device=device))
+    results = sharded_chunks(_model_chunks(model, data, False, chunk_size, verbose and main, genome=genome),
+                             lambda c: predict(model, c, device=device))
     def write(t):
         nonlocal n
         with open(t, 'w', encoding='utf-8') as f:
@@ -186,21 +229,25 @@ def _explainer(model, method: str, kind: str, batch_size: int, device):
     return lambda X: fn(model, X, batch_size=batch_size, device=device)
 
 def explain_command(model_dir: str, data: str, out: str, method: str = 'saliency', kind: str = 'paper',
-                    batch_size: int = 256, device: str | None = None, chunk_size: int = CHUNK, verbose: bool = False) -> tuple:
+                    batch_size: int = 256, device: str | None = None, chunk_size: int = CHUNK, verbose: bool = False,
+                    genome: str | None = None,  # the genome FASTA of a BED/narrowPeak `data`
+                   ) -> tuple:
     "Write one view (saliency, temporal scores, ISM, IG, DeepLIFT) of every record of a file to an .npz; returns its shape."
     if method not in EXPLAIN_METHODS: raise DeepMotifError(f"--method {method!r}; must be one of {', '.join(EXPLAIN_METHODS)}")
     out, model, main = output_file(out), load_checked(model_dir), dist_context().main
-    n, longest, id_width = _scan(data, chunk_size)
+    n, longest, id_width = _scan(data, chunk_size, model.seq_length, genome)
     id_dtype = f'<U{max(id_width, 1)}'
     shape, probs = None, []
     explain = _explainer(model, method, kind, batch_size, device)
     def views(X): return torch.as_tensor(explain(X)).float().numpy(), predict(model, X, device=device)
-    results = sharded_chunks(_model_chunks(model, data, False, chunk_size, verbose and main, total=n, longest=longest), lambda c: views(c.X))
+    results = sharded_chunks(_model_chunks(model, data, False, chunk_size, verbose and main, total=n, longest=longest, genome=genome),
+                             lambda c: views(c.X))
     def write(t):
         nonlocal shape
         with zipfile.ZipFile(t, 'w', allowZip64=True) as zf:
             with _npy_entry(zf, 'ids.npy', (n,), id_dtype, True) as f:
-                for c in iter_sequences(data, chunk_size, require_labels=False): f.write(np.array(c.ids, dtype=id_dtype).tobytes())
+                for c in _chunks(data, chunk_size, False, model.seq_length or longest, genome):
+                    f.write(np.array(c.ids, dtype=id_dtype).tobytes())
             with contextlib.ExitStack() as entry:  # the scores entry opens once the first chunk gives its shape
                 f, done = None, 0
                 for c, (S, p) in results:
