@@ -16,16 +16,21 @@ from .saliency import saliency, position_importance, site_auroc
 from .temporal import temporal_scores
 from .optimize import optimize_input, best_alignment, write_meme, read_meme
 from .attribution import ism, integrated_gradients, deeplift, ATTRIBUTIONS
+from .benchmark import benchmark  # functions named like their module: bound eagerly, so that importing the
+from .scan import scan            # module later (`from deepmotif.scan import ...`) cannot shadow them
 
 _LAZY = {'plots': 'plot_logo plot_saliency plot_temporal plot_views BASE_COLORS',
          'dashboard': 'Dashboard SaliencyViewer TemporalViewer OptimizedInputViewer LivePlot MotifPanel',
          'motifs': 'Motif seqlets filter_motifs find_motifs match_motifs write_motifs read_motifs',
-         'benchmark': 'benchmark pwm_scores find_datasets',
-         'genome': 'read_intervals Genome genome_windows genome_dataset'}
+         'benchmark': 'pwm_scores find_datasets',
+         'genome': 'read_intervals Genome genome_windows genome_dataset',
+         'grammar': 'marginalize space ablate spacing_table',
+         'variants': 'read_variants variant_effects',
+         'scan': 'scan_to_track'}
 _LAZY = {name: mod for mod, names in _LAZY.items() for name in names.split()}
 
 def __getattr__(name):
-    "Names of the heavier chapters (viewers, motifs, benchmark, genome), imported when first used."
+    "Names of the heavier chapters (viewers, motifs, benchmark, genome, grammar, variants, scan), imported when first used."
     if name not in _LAZY: raise AttributeError(f"module 'deepmotif' has no attribute {name!r}")
     import importlib
     value = getattr(importlib.import_module(f'deepmotif.{_LAZY[name]}'), name)

@@ -150,63 +150,114 @@ def _add_deltas(base: torch.Tensor, lo: torch.Tensor, D: torch.Tensor, pos: torc
     rows = torch.arange(len(base), device=base.device)[:, None].expand_as(local)
     return base.index_put_((rows[keep], local[keep]), D[keep], accumulate=True)
 
+def _rows(A: torch.Tensor, n: torch.Tensor, s: torch.Tensor, W: int):
+    "Rows s..s+W-1 of the reference A (N, L, C) per mutant, (M, W, C), and their positions (M, W); positions off the sequence are clamped (their values are masked later)."
+    pos = s[:, None] + torch.arange(W, device=A.device)
+    return A[n[:, None], pos.clamp(0, A.shape[1] - 1)], pos
+
+def _tap_matrix(conv: nn.Conv1d) -> torch.Tensor:
+    "A convolution's weight (F, C, k) as one (C, k F) matrix: every tap of an input column in one product."
+    return conv.weight.permute(1, 2, 0).reshape(conv.in_channels, -1)
+
+def _conv_delta(h, ref, valid, conv, Wt, A_out, n, s):
+    "New outputs of `conv` on a window: reference outputs plus the convolution of the input's change (zero off the sequence)."
+    M, W, _ = h.shape
+    p, dil, k = conv.padding[0], conv.dilation[0], conv.kernel_size[0]
+    span = dil * (k - 1)
+    D = torch.where(valid[..., None], h - ref, 0.)
+    Y = (D.reshape(M * W, -1) @ Wt).view(M, W, k, -1)
+    s2 = s + p - span
+    out, pos = _rows(A_out, n, s2, W + span)
+    for t in range(k): out[:, span - t * dil:span - t * dil + W] += Y[:, :, t]
+    return out, s2, pos
+
 def _ism_cnn(m, X, subs, y0, target, batch_size, dev, bar):
-    "Logit changes of the package's CNN: first layer by rank-1 update, later layers on a window, global max completed from the reference."
+    "Logit changes of the package's CNN: each layer recomputes only the positions a substitution can change, as the reference plus a change."
     conv, rest = m.convs[0], list(m.convs)[1:]
-    L1 = _out_len(_op_shape(conv), X.shape[2])
-    Z1 = conv(X)  # (N, F, L1) reference pre-activations
-    Af = Z1
-    for op in rest: Af = op(Af)
-    Lf = Af.shape[2]
-    plan = _plan(conv, rest, X.shape[2])
-    if plan is None: plan = torch.tensor([[0, L1, 0, 0, Lf]] * X.shape[2])
-    plan = plan.to(dev)
+    shapes = [_op_shape(op) for op in rest]
+    if any(s is None for s in shapes): return _ism_any(m, X, subs, y0, target, batch_size, dev, bar)
+    Z = [conv(X)]
+    for op in rest: Z.append(op(Z[-1]))
+    A = [z.transpose(1, 2).contiguous() for z in Z]  # (N, L_l, C) per layer output
+    lens = [z.shape[2] for z in Z]
+    taps = {j: _tap_matrix(op) for j, op in enumerate(rest) if isinstance(op, nn.Conv1d)}
+    S = int(np.prod([s[1] for s in shapes if s[0] == 'pool'] or [1]))
+    p1, span1 = conv.padding[0], conv.dilation[0] * (conv.kernel_size[0] - 1)
+    W1 = span1 + S  # first-layer window, started on a multiple of S so that every pooling window is whole
+    Af = Z[-1]
     neg = torch.full_like(Af[:, :, :1], -torch.inf)
     pre = torch.cat([neg, Af.cummax(-1).values], -1)  # pre[:, :, a]: max over positions < a
     suf = torch.cat([Af.flip(-1).cummax(-1).values.flip(-1), neg], -1)  # suf[:, :, b]: max over positions >= b
-    Z1t = Z1.transpose(1, 2)
     out = torch.empty(len(subs), device=dev)
-    key = torch.stack([plan[:, 1] - plan[:, 0], plan[:, 3] - plan[:, 2], plan[:, 4] - plan[:, 2]], 1)[subs[:, 2]]
-    _, group = key.unique(dim=0, return_inverse=True)
-    for g in range(int(group.max()) + 1 if len(subs) else 0):
-        idx = (group == g).nonzero()[:, 0]
-        w = int(key[idx[0], 0])
-        step = batch_size * max(1, L1 // w)  # a window costs about w / L1 of a full pass
-        for c in range(0, len(idx), step):
-            r = idx[c:c + step]
-            n, i = subs[r, 0], subs[r, 2]
-            lo, f0, a, b = plan[i, 0], plan[i, 2], plan[i, 3], plan[i, 4]
-            base = Z1t[n[:, None], lo[:, None] + torch.arange(w, device=dev)]  # (M, w, F) copy
-            h = _add_deltas(base, lo, *_stem_deltas(conv, X, subs[r])).transpose(1, 2)
-            for op in rest: h = op(h)
-            la, lb = int(a[0] - f0[0]), int(b[0] - f0[0])
-            inside = h[:, :, la:lb].amax(-1) if lb > la else neg[n, :, 0]
-            outside = torch.maximum(pre[n, :, a], suf[n, :, b])
-            out[r] = _logit(m.head(m.dropout(torch.maximum(inside, outside))), target) - y0[n]
-            bar.update(len(r))
+    step = batch_size * 8  # a window costs a small, length-independent part of a full pass
+    for c in range(0, len(subs), step):
+        sb = subs[c:c + step]
+        n, i = sb[:, 0], sb[:, 2]
+        s = torch.div(i + p1 - span1, S, rounding_mode='floor') * S
+        h, pos = _rows(A[0], n, s, W1)
+        h = _add_deltas(h, s, *_stem_deltas(conv, X, sb))
+        for j, (op, sh) in enumerate(zip(rest, shapes)):
+            valid = (pos >= 0) & (pos < lens[j])
+            if sh[0] == 'same': h = op(h)
+            elif sh[0] == 'pool':
+                st, W = sh[1], h.shape[1]
+                a = int(s[0] % st)  # the same for every mutant: windows start on multiples of the strides
+                We = -(-(W + a) // st) * st
+                if a or We != W:
+                    e, pos = _rows(A[j], n, s - a, We)
+                    e[:, a:a + W] = h
+                    h, s, valid = e, s - a, (pos >= 0) & (pos < lens[j])
+                h = torch.where(valid[..., None], h, -torch.inf).view(len(h), We // st, st, -1).amax(2)
+                s = torch.div(s, st, rounding_mode='floor')
+                pos = s[:, None] + torch.arange(h.shape[1], device=dev)
+            else:
+                ref, _ = _rows(A[j], n, s, h.shape[1])
+                h, s, pos = _conv_delta(h, ref, valid, op, taps[j], A[j + 1], n, s)
+        valid = (pos >= 0) & (pos < lens[-1])
+        inside = torch.where(valid[..., None], h, -torch.inf).amax(1)
+        W = h.shape[1]
+        outside = torch.maximum(pre[n, :, s.clamp(0, lens[-1])], suf[n, :, (s + W).clamp(0, lens[-1])])
+        out[c:c + len(sb)] = _logit(m.head(m.dropout(torch.maximum(inside, outside))), target) - y0[n]
+        bar.update(len(sb))
     return out
+
 
 # %% ../nbs/10_attribution.ipynb #0a3d4315
 def _lstm_states(w_ih, w_hh, b, x):
     "Run one LSTM direction over x (N, T, C) step by step: outputs h and cells c, both (N, T, H)."
     N, T, _ = x.shape
     H = w_hh.shape[1]
-    gx = x @ w_ih.T + b
+    gx, w = _g2(x @ w_ih.T + b), _g2(w_hh.T.contiguous())
     h = c = x.new_zeros(N, H)
     hs, cs = [], []
     for t in range(T):
-        i, f, g, o = (gx[:, t] + h @ w_hh.T).chunk(4, 1)
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        h = torch.sigmoid(o) * torch.tanh(c)
+        h, c = _lstm_step(gx[:, t], h, c, w)
         hs.append(h); cs.append(c)
     return torch.stack(hs, 1), torch.stack(cs, 1)
 
-def _direction(lstm: nn.LSTM, suffix: str) -> nn.LSTM:
-    "One direction of a bidirectional LSTM as its own one-directional LSTM (shared weights)."
-    d = nn.LSTM(lstm.input_size, lstm.hidden_size, batch_first=True, bias=lstm.bias).to(lstm.weight_ih_l0)
-    for name in ('weight_ih_l0', 'weight_hh_l0') + (('bias_ih_l0', 'bias_hh_l0') if lstm.bias else ()):
-        setattr(d, name, getattr(lstm, name + suffix))
-    return d
+def _g2(z: torch.Tensor) -> torch.Tensor:
+    "Gate projections (..., 4H) with the cell-input block (gate order i, f, g, o) doubled, exactly: tanh(g) = 2 sigmoid(2g) - 1."
+    H = z.shape[-1] // 4
+    z = z.clone()
+    z[..., 2 * H:3 * H] *= 2
+    return z
+
+def _lstm_step(gx, h, c, w_hh_t):
+    "One LSTM step from gate projections gx (M, 4H) and the state (h, c); gx and w_hh_t (H, 4H) are `_g2`-scaled, so one sigmoid serves all gates."
+    H = h.shape[1]
+    sg = torch.sigmoid(torch.addmm(gx, h, w_hh_t))
+    c = torch.addcmul(sg[:, H:2 * H] * c, sg[:, :H], 2 * sg[:, 2 * H:3 * H] - 1)
+    return sg[:, 3 * H:] * torch.tanh(c), c
+
+def _run_from(gw, gref, n, steps, h, c, acc, w_hh_t, combine):
+    "Continue one direction from state (h, c): first the window's gates gw (M, w, 4H), then the reference's gref (T, N, 4H) at `steps`; pooled into acc."
+    for t in range(gw.shape[1]):
+        h, c = _lstm_step(gw[:, t], h, c, w_hh_t)
+        acc = combine(acc, h)
+    for t in steps:
+        h, c = _lstm_step(gref[t].index_select(0, n), h, c, w_hh_t)
+        acc = combine(acc, h)
+    return acc
 
 def _recurrent_ok(m) -> bool:
     l = getattr(m, 'lstm', None)
@@ -214,7 +265,7 @@ def _recurrent_ok(m) -> bool:
             and not l.proj_size and getattr(m, 'pooling', None) in ('mean', 'max') and (type(m) is RNN or _stem(m) is not None))
 
 def _ism_recurrent(m, X, subs, y0, target, batch_size, dev, bar):
-    "Logit changes of the package's RNN and CNN-RNN: each LSTM direction restarts from its cached state where the mutant's features start to differ."
+    "Logit changes of the package's RNN and CNN-RNN: each LSTM direction restarts from its cached state where the mutant's features start to differ, with the reference's input projections outside the window."
     N, _, L = X.shape
     stem = _stem(m) if type(m) is CNNRNN else None
     if stem is not None:
@@ -229,31 +280,34 @@ def _ism_recurrent(m, X, subs, y0, target, batch_size, dev, bar):
     bb = (l.bias_ih_l0_reverse + l.bias_hh_l0_reverse) if l.bias else 0
     hf, cf = _lstm_states(l.weight_ih_l0, l.weight_hh_l0, bf, F0)
     hb, cb = (t.flip(1) for t in _lstm_states(l.weight_ih_l0_reverse, l.weight_hh_l0_reverse, bb, F0.flip(1)))
+    gf = _g2(F0 @ l.weight_ih_l0.T + bf).transpose(0, 1).contiguous()  # (L, N, 4H) input projections of the reference
+    gb = _g2(F0 @ l.weight_ih_l0_reverse.T + bb).transpose(0, 1).contiguous()
+    wf, wb = _g2(l.weight_hh_l0.T), _g2(l.weight_hh_l0_reverse.T)
     zero = hf.new_zeros(N, 1, hf.shape[2])
-    if m.pooling == 'mean': acc, combine, empty = (lambda h: h.cumsum(1)), (lambda a, o: a + o.sum(1)), zero
-    else: acc, combine, empty = (lambda h: h.cummax(1).values), (lambda a, o: torch.maximum(a, o.amax(1))), torch.full_like(zero, -torch.inf)
+    if m.pooling == 'mean': acc, combine, empty = (lambda h: h.cumsum(1)), torch.add, zero
+    else: acc, combine, empty = (lambda h: h.cummax(1).values), torch.maximum, torch.full_like(zero, -torch.inf)
     sf = torch.cat([empty, acc(hf)], 1)  # sf[:, t]: sum (or max) of forward outputs before t
     sb = torch.cat([acc(hb.flip(1)).flip(1), empty], 1)  # sb[:, t]: sum (or max) of backward outputs from t on
     hf0, cf0, hb0, cb0 = (torch.cat([zero, hf], 1), torch.cat([zero, cf], 1), torch.cat([hb, zero], 1), torch.cat([cb, zero], 1))
-    fwd, bwd = _direction(l, ''), _direction(l, '_reverse')
-    blk = max(1, min(-(-batch_size // (3 * N)), L // 8))
+    blk = max(1, min(-(-max(batch_size, 1024) // (3 * N)), L // 8))
     out = torch.empty(len(subs), device=dev)
     order = subs[:, 2].argsort(stable=True)
     bounds = torch.searchsorted(subs[order, 2], torch.arange(0, L + blk, blk, device=dev))
     for j0 in range(0, L, blk):
         lo, hi = max(j0 + p - span, 0), min(j0 + blk + p, L)  # feature columns that mutants at j0 .. j0+blk-1 can change
         ids = order[bounds[j0 // blk]:bounds[j0 // blk + 1]]
-        for c in range(0, len(ids), batch_size):
-            r = ids[c:c + batch_size]
+        for c in range(0, len(ids), max(batch_size, 1024)):
+            r = ids[c:c + max(batch_size, 1024)]
             s, n = subs[r], subs[r, 0]
             if stem is not None:
                 win = _add_deltas(Z1t[n, lo:hi], torch.full_like(n, lo), *_stem_deltas(conv, X, s)).transpose(1, 2)
                 for op in rest: win = op(win)
                 win = win.transpose(1, 2)
             else: win = _mutate(X, s)[:, :, lo:hi].transpose(1, 2)
-            of, _ = fwd(torch.cat([win, F0[n, hi:]], 1), (hf0[n, lo][None].contiguous(), cf0[n, lo][None].contiguous()))
-            ob, _ = bwd(torch.cat([F0[n, :lo], win], 1).flip(1), (hb0[n, hi][None].contiguous(), cb0[n, hi][None].contiguous()))
-            feat = torch.cat([combine(sf[n, lo], of), combine(sb[n, hi], ob)], 1)
+            of = _run_from(_g2(win @ l.weight_ih_l0.T + bf), gf, n, range(hi, L), hf0[n, lo], cf0[n, lo], sf[n, lo], wf, combine)
+            ob = _run_from(_g2(win @ l.weight_ih_l0_reverse.T + bb).flip(1), gb, n, range(lo - 1, -1, -1), hb0[n, hi], cb0[n, hi],
+                           sb[n, hi], wb, combine)
+            feat = torch.cat([of, ob], 1)
             if m.pooling == 'mean': feat = feat / L
             out[r] = _logit(m.head(m.dropout(feat)), target) - y0[n]
             bar.update(len(r))

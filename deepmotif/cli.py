@@ -192,7 +192,65 @@ def _add_benchmark(sub):
     b.add_argument('--epochs', type=_positive_int); b.add_argument('--max-train', type=_positive_int)
     _common(b); b.set_defaults(run=_run_benchmark)
 
-ADDERS = [_add_demo, _add_train, _add_file_commands, _add_optimize, _add_motifs, _add_benchmark]  # in --help order
+def _run_variants(a) -> str:
+    from deepmotif.variants import variants_to_tsv
+    if Path(a.out).is_dir(): raise DeepMotifError(f"--out {a.out}: is a folder; expected a file name")
+    n = variants_to_tsv(a.model_dir, a.vcf, a.genome, a.out, batch_size=a.batch_size, device=a.device, verbose=not a.quiet)
+    return f'{n} variant effects written to {a.out}'
+
+def _add_variants(sub):
+    v = sub.add_parser('variants', help='effect of each SNV of a VCF on the prediction (logit change), to TSV')
+    v.add_argument('model_dir'); v.add_argument('vcf', help='VCF, plain or bgzip')
+    v.add_argument('--genome', required=True, help='the genome FASTA the VCF refers to'); v.add_argument('--out', required=True)
+    v.add_argument('--batch-size', type=_positive_int, default=256)
+    _common(v, seed=False, nproc=True); v.set_defaults(run=_run_variants)
+
+def _run_scan(a) -> str:
+    from deepmotif.scan import scan_to_track
+    st = scan_to_track(a.model_dir, a.genome, a.out, chroms=a.chroms, regions=a.regions, stride=a.stride,
+                       batch_size=a.batch_size, device=a.device, verbose=not a.quiet)
+    return f'{st.rows} bins of {st.windows} windows written to {a.out}'
+
+def _add_scan(sub):
+    s = sub.add_parser('scan', help='binding probability along whole chromosomes, to bedGraph or bigWig')
+    s.add_argument('model_dir'); s.add_argument('--genome', required=True, help='genome FASTA (plain or bgzip)')
+    s.add_argument('--out', required=True, help='track.bedGraph or track.bw')
+    s.add_argument('--chroms', nargs='+', metavar='CHROM', help='chromosomes to scan (default: all)')
+    s.add_argument('--regions', help='BED of regions to scan (windows wholly inside them)')
+    s.add_argument('--stride', type=_positive_int, default=20, help='bases between windows, also the bin width (default 20)')
+    s.add_argument('--batch-size', type=_positive_int, default=256)
+    _common(s, seed=False, nproc=True); s.set_defaults(run=_run_scan)
+
+def _spacings(s: str) -> list[int]:
+    "'0-30' or '0,4,8' or '5' as a list of gaps >= 0."
+    try:
+        if '-' in s.strip('-')[1:] or (s.count('-') == 1 and not s.startswith('-')):
+            lo, hi = (int(v) for v in s.split('-'))
+            vals = list(range(lo, hi + 1))
+        else: vals = [int(v) for v in s.split(',')]
+    except ValueError: raise argparse.ArgumentTypeError(f"{s!r}: expected a range like 0-30 or a list like 0,4,8") from None
+    if not vals or min(vals) < 0: raise argparse.ArgumentTypeError(f"{s!r}: expected gaps of 0 or more bases")
+    return vals
+
+def _run_grammar(a) -> str:
+    from deepmotif.grammar import spacing_report
+    r = spacing_report(a.model_dirs, a.motifs, a.spacings, a.out, background=a.background, n=a.n, seed=a.seed,
+                       batch_size=a.batch_size, device=a.device)
+    best = '; '.join(f"{m}: gap {b['spacing']} ({b['orientation']}) delta {b['mean_delta']:+.3f}" for m, b in r['best'].items())
+    return f"spacing curves written to {r['tsv']} and {r['png']}; strongest response: {best}"
+
+def _add_grammar(sub):
+    g = sub.add_parser('grammar', help='does a model use motif spacing and orientation? Delta-logit curves over gaps')
+    g.add_argument('model_dirs', nargs='+', metavar='MODEL_DIR'); g.add_argument('--out', required=True, help='folder for spacing.tsv and spacing.png')
+    g.add_argument('--motifs', nargs='+', required=True, help='two or more motifs: consensus strings, JASPAR names or ids')
+    g.add_argument('--spacings', type=_spacings, default=list(range(31)), help='gaps between motifs, e.g. 0-30 (default) or 0,4,8')
+    g.add_argument('--background', help='sequence file whose negatives (or all records) are the backgrounds (default: random DNA)')
+    g.add_argument('--n', type=_positive_int, default=100, help='background sequences (default 100)')
+    g.add_argument('--batch-size', type=_positive_int, default=256)
+    _common(g); g.set_defaults(run=_run_grammar)
+
+ADDERS = [_add_demo, _add_train, _add_file_commands, _add_optimize, _add_motifs, _add_variants, _add_scan, _add_grammar,
+          _add_benchmark]  # in --help order
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog='deepmotif', description='Train and interpret TF binding-site classifiers (Deep Motif Dashboard).')
@@ -208,7 +266,7 @@ def _one_line_warnings(show):
         else: show(message, category, filename, lineno, file, line)
     return showwarning
 
-SHARDED = ('train', 'evaluate', 'predict', 'explain')  # the commands that run in several processes
+SHARDED = ('train', 'evaluate', 'predict', 'explain', 'variants', 'scan')  # the commands that run in several processes
 
 def _execute(args, raise_errors: bool = False) -> int:
     "Run a parsed command in this process (one rank of several under a launcher); errors as one line and status 2."

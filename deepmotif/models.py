@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_models.ipynb #63b87bb2
 from __future__ import annotations
-import json, os, tempfile
+import json, math, os, tempfile
 from pathlib import Path
 import torch
 from torch import nn
@@ -142,6 +142,39 @@ def save_model(model: nn.Module,  # a model from build_model
     return path
 
 # %% ../nbs/01_models.ipynb #a0cc9237
+_INT_MAX = 1 << 16  # no size in a config may exceed this: a damaged file must not allocate gigabytes
+_HPARAMS = {'n_filters': 'size', 'kernel_sizes': 'sizes', 'kernel_size': 'size', 'pool': 'size', 'dropout': 'fraction',
+            'n_outputs': 'size', 'hidden': 'size', 'forget_bias': 'number_or_null', 'pooling': 'pooling'}
+_ALLOWED = {'cnn': {'n_filters', 'kernel_sizes', 'pool', 'dropout', 'n_outputs'},
+            'rnn': {'hidden', 'dropout', 'n_outputs', 'forget_bias', 'pooling'},
+            'cnn-rnn': {'n_filters', 'kernel_size', 'hidden', 'dropout', 'n_outputs', 'forget_bias', 'pooling'}}
+
+def _is_size(v) -> bool: return isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= _INT_MAX
+def _is_number(v) -> bool: return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+def _hparam_ok(kind: str, v) -> bool:
+    if kind == 'size': return _is_size(v)
+    if kind == 'sizes': return isinstance(v, list) and 1 <= len(v) <= 16 and all(map(_is_size, v))
+    if kind == 'fraction': return _is_number(v) and 0 <= v < 1
+    if kind == 'number_or_null': return v is None or _is_number(v)
+    return v in POOLINGS
+
+def _check_config(cfg: dict, where) -> None:
+    "Every value of a model's config.json checked for type and range, with a message naming the key."
+    hp = cfg.get('hparams')
+    if not isinstance(hp, dict): raise DeepMotifError(f"{where}: hparams = {hp!r}; must be a mapping of sizes")
+    for k, v in hp.items():
+        if k not in _ALLOWED[cfg['arch']]:
+            raise DeepMotifError(f"{where}: hparams.{k} is not a setting of {cfg['arch']} (expected {', '.join(sorted(_ALLOWED[cfg['arch']]))})")
+        if not _hparam_ok(_HPARAMS[k], v):
+            want = {'size': f'an integer from 1 to {_INT_MAX}', 'sizes': 'a list of 1 to 16 such integers', 'fraction': 'a number in [0, 1)',
+                    'number_or_null': 'a finite number or null', 'pooling': ' or '.join(POOLINGS)}[_HPARAMS[k]]
+            raise DeepMotifError(f"{where}: hparams.{k} = {v!r}; must be {want}")
+    L = cfg.get('seq_length')
+    if L is not None and not (isinstance(L, int) and not isinstance(L, bool) and L >= 1):
+        raise DeepMotifError(f"{where}: seq_length = {L!r}; must be a positive integer or null")
+    if not isinstance(cfg.get('metrics', {}), dict): raise DeepMotifError(f"{where}: metrics = {cfg['metrics']!r}; must be a mapping")
+
 def read_config(path: str | os.PathLike) -> dict:
     "The config.json of a model folder, checked to be ours."
     path = Path(path)
@@ -153,6 +186,7 @@ def read_config(path: str | os.PathLike) -> dict:
     if not isinstance(cfg, dict) or cfg.get('format') != FORMAT:
         raise DeepMotifError(f"{cfg_path}: not a deepmotif model (format tag {cfg.get('format') if isinstance(cfg, dict) else None!r})")
     if cfg.get('arch') not in ARCHS: raise DeepMotifError(f"{cfg_path}: arch {cfg.get('arch')!r}; must be one of {', '.join(ARCHS)}")
+    _check_config(cfg, cfg_path)
     return cfg
 
 def load_model(path: str | os.PathLike,  # a folder written by save_model
@@ -161,8 +195,8 @@ def load_model(path: str | os.PathLike,  # a folder written by save_model
     "Load a model folder without unpickling; refuses folders that are not ours."
     path = Path(path)
     cfg = read_config(path)
-    hp = dict(cfg['hparams']) if isinstance(cfg.get('hparams'), dict) else cfg.get('hparams')
-    if cfg['arch'] != 'cnn' and isinstance(hp, dict): hp.setdefault('pooling', 'mean')  # folders saved before `pooling` existed
+    hp = dict(cfg['hparams'])
+    if cfg['arch'] != 'cnn': hp.setdefault('pooling', 'mean')  # folders saved before `pooling` existed
     model = build_model(cfg['arch'], **hp)
     wpath = path / 'model.safetensors'
     if not wpath.exists(): raise DeepMotifError(f"{path}: no model.safetensors")

@@ -217,3 +217,24 @@ def test_deeplift_with_n_columns(toy_trained):
     D = deeplift(models['cnn'], X, baseline='zero')
     with torch.no_grad(): gap = models['cnn'](X)[:, 0] - models['cnn'](torch.zeros_like(X))[:, 0]
     torch.testing.assert_close(D.sum((1, 2)), gap, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize('L', [1, 7, 30, 61])
+def test_ism_cnn_floor_pool_dilation(L):
+    "The windowed CNN path with dilated and asymmetric-padded convolutions and floor-mode pooling of widths 2 and 3."
+    torch.manual_seed(L)
+    m = build_model('cnn', n_filters=5)
+    m.convs = nn.Sequential(nn.Conv1d(4, 5, 3, padding=2, dilation=2), nn.ReLU(), nn.MaxPool1d(2), nn.Conv1d(5, 5, 4, padding=1),
+                            nn.ReLU(), nn.MaxPool1d(3), nn.Conv1d(5, 5, 1), nn.Tanh())
+    X = random_onehot(2, L, seed=L)
+    if L < 12: return  # too short for the two poolings and the width-4 convolution
+    S = ism(m, X, batch_size=3)
+    torch.testing.assert_close(S, ism_loop(m, X), atol=1e-5, rtol=0)
+    torch.testing.assert_close(ism(m, X, batch_size=500), S, atol=1e-6, rtol=0)
+
+
+def test_ism_cnn_rnn_mean_pooling():
+    torch.manual_seed(1)
+    m = build_model('cnn-rnn', n_filters=5, hidden=3, pooling='mean')
+    X = random_onehot(3, 40, seed=2)
+    torch.testing.assert_close(ism(m, X, batch_size=4), ism_loop(m, X), atol=1e-5, rtol=0)

@@ -58,3 +58,48 @@ def test_bad_peaks_exit_2_nothing_written(genome_files, tmp_path, capsys, bed, a
     assert not (tmp_path / 'm' / 'config.json').exists()
     rc = main(['predict', str(d / 'm'), str(tmp_path / 'bad.bed'), *g, '--out', str(tmp_path / 'p.tsv'), '--quiet'])
     assert rc == 2 and not (tmp_path / 'p.tsv').exists()
+
+
+def _seq(d, chrom):
+    "The sequence of `chrom` in the test genome, upper case."
+    text = (d / 'g.fa').read_text().split('>')[1:]
+    return {r.split('\n', 1)[0]: r.split('\n', 1)[1].replace('\n', '').upper() for r in text}[chrom]
+
+
+def test_variants_command(genome_files, capsys):
+    from deepmotif.models import load_model
+    from deepmotif.data import one_hot
+    import torch
+    d, _ = genome_files
+    if not (d / 'm').exists(): test_train_predict_explain_on_peaks(genome_files, capsys)
+    s = _seq(d, 'chr1')
+    alt = {'A': 'G', 'C': 'T', 'G': 'A', 'T': 'C'}
+    vcf = '##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n'
+    vcf += ''.join(f'chr1\t{p + 1}\tv{p}\t{s[p]}\t{alt[s[p]]}\t.\t.\t.\n' for p in (340, 5000, 29_990))
+    (d / 'v.vcf').write_text(vcf)
+    assert main(['variants', str(d / 'm'), str(d / 'v.vcf'), '--genome', str(d / 'g.fa'), '--out', str(d / 'e.tsv'), '--quiet']) == 0
+    rows = [l.split('\t') for l in (d / 'e.tsv').read_text().splitlines()]
+    head, rows = rows[0], rows[1:]
+    assert head[:5] == ['chrom', 'pos', 'id', 'ref', 'alt'] and len(rows) == 3
+    model = load_model(d / 'm')
+    for r, p in zip(rows, (340, 5000, 29_990)):        # brute force: cut both windows, score them
+        w = ''.join(s[i] if 0 <= i < len(s) else 'N' for i in range(p - 50, p + 51))
+        w_alt = w[:50] + alt[s[p]] + w[51:]
+        with torch.no_grad(): lr, la = model(one_hot([w, w_alt]))[:, 0].tolist()
+        assert abs(float(r[head.index('delta')]) - (la - lr)) < 1e-4
+    (d / 'bad.vcf').write_text(vcf.replace(f'v5000\t{s[5000]}\t{alt[s[5000]]}', f'v5000\t{alt[s[5000]]}\t{s[5000]}'))  # REF != genome
+    rc = main(['variants', str(d / 'm'), str(d / 'bad.vcf'), '--genome', str(d / 'g.fa'), '--out', str(d / 'e2.tsv'), '--quiet'])
+    err = capsys.readouterr().err
+    assert rc == 2 and 'line 4' in err and err.count('\n') == 1 and not (d / 'e2.tsv').exists(), err
+
+
+def test_scan_command(genome_files, capsys):
+    d, _ = genome_files
+    if not (d / 'm').exists(): test_train_predict_explain_on_peaks(genome_files, capsys)
+    assert main(['scan', str(d / 'm'), '--genome', str(d / 'g.fa'), '--chroms', 'chr2', '--stride', '50', '--out', str(d / 't.bedGraph'), '--quiet']) == 0
+    rows = [l.split('\t') for l in (d / 't.bedGraph').read_text().splitlines() if not l.startswith('track')]
+    assert len(rows) == (30_000 - 101) // 50 + 1 and {r[0] for r in rows} == {'chr2'}
+    assert all(int(b[1]) == int(a[2]) for a, b in zip(rows, rows[1:]))       # adjacent bins of the stride
+    rc = main(['scan', str(d / 'm'), '--genome', str(d / 'g.fa'), '--chroms', 'chrX', '--out', str(d / 't2.bedGraph'), '--quiet'])
+    err = capsys.readouterr().err
+    assert rc == 2 and 'chrX' in err and not (d / 't2.bedGraph').exists()
