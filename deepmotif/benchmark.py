@@ -14,11 +14,11 @@ from .data import DeepMotifError, DeepMotifWarning, SeqData, read_sequences, tra
 from .models import ARCHS, build_model, save_model
 from .core import atomic_write
 from .core import check_X
-from .core import auroc, auprc
+from .core import auroc, auprc, check_int
 
 # %% auto #0
 __all__ = ['COLUMNS', 'log_odds', 'pwm_scores', 'jaspar_motif', 'Dataset', 'find_datasets', 'read_results', 'write_results',
-           'auroc_table', 'plot_auroc', 'benchmark']
+           'auroc_table', 'plot_auroc', 'benchmark', 'seeds_table', 'benchmark_seeds']
 
 # %% ../nbs/12_benchmark.ipynb #dddd6332
 def log_odds(pwm,  # (4, W) counts or probabilities, rows A C G T
@@ -340,4 +340,48 @@ def benchmark(data_dir,  # folder of data sets (see find_datasets)
     bar.close()
     if (out / 'checkpoints').is_dir() and not any((out / 'checkpoints').iterdir()): (out / 'checkpoints').rmdir()
     if rows: _write_report(rows, out, settings)
+    return rows
+
+# %% ../nbs/12_benchmark.ipynb #8745c88d
+def seeds_table(rows: list[dict],  # rows of several benchmark runs, each with a 'seed'
+               ) -> str:  # a Markdown table
+    "Mean ± sd test AUROC over seeds per data set and architecture, with the worst run and failures counted."
+    archs = [a for a in ARCHS if any(r['arch'] == a for r in rows)]
+    names = sorted({r['dataset'] for r in rows})
+    seeds = sorted({r['seed'] for r in rows})
+    lines = [f'| data set | ' + ' | '.join(_LABELS.get(a, a) for a in archs) + ' | PWM |', '|---|' + '---:|' * (len(archs) + 1)]
+    per_arch = {a: [] for a in archs}
+    for n in names:
+        cells = []
+        for a in archs:
+            v = np.array([r['test_auroc'] for r in rows if r['dataset'] == n and r['arch'] == a], dtype=float)
+            per_arch[a] += v.tolist()
+            cells.append(f'{v.mean():.3f} ± {v.std(ddof=1) if len(v) > 1 else 0:.3f} (min {v.min():.3f})' if len(v) else '')
+        pwm = next((r.get('pwm_auroc') for r in rows if r['dataset'] == n), None)
+        lines.append(f'| {n} | ' + ' | '.join(cells) + f' | {_fmt(pwm)} |')
+    pwm_of = {r['dataset']: r.get('pwm_auroc') for r in rows}
+    summary = []
+    for a in archs:
+        v = np.array(per_arch[a], dtype=float)
+        below = sum(1 for r in rows if r['arch'] == a and pwm_of[r['dataset']] is not None and r['test_auroc'] < pwm_of[r['dataset']])
+        summary.append(f'{v.mean():.3f} ± {v.std(ddof=1) if len(v) > 1 else 0:.3f}; {below} below PWM, {int((v < 0.6).sum())} at chance')
+    lines.append(f'| **all** ({len(names)} sets x {len(seeds)} seeds) | ' + ' | '.join(summary) + ' | |')
+    return '\n'.join(lines) + '\n'
+
+def benchmark_seeds(data_dir, out,  # as benchmark; each seed's run goes to out/seed_S
+                    seeds: Sequence[int] = (0, 1, 2),  # seeds to run
+                    **kwargs,  # passed on to benchmark
+                   ) -> list[dict]:  # every row, with its 'seed'
+    "Run `benchmark` once per seed and write the summary over seeds to out/results.md and out/results_seeds.tsv."
+    seeds = [check_int(s, 'seed', 0) for s in seeds]
+    if not seeds or len(set(seeds)) != len(seeds): raise DeepMotifError(f"seeds = {list(seeds)}; must be distinct integers >= 0")
+    rows = []
+    for s in seeds: rows += [dict(r, seed=s) for r in benchmark(data_dir, Path(out) / f'seed_{s}', seed=s, **kwargs)]
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter='\t', lineterminator='\n')
+    w.writerow(('seed',) + COLUMNS)
+    for r in rows: w.writerow([r['seed']] + [_field(r.get(c, '')) for c in COLUMNS])
+    atomic_write(Path(out) / 'results_seeds.tsv', lambda t: Path(t).write_text(buf.getvalue()))
+    atomic_write(Path(out) / 'results.md', lambda t: Path(t).write_text(
+        f"# Test AUROC over seeds {', '.join(map(str, seeds))}\n\n" + seeds_table(rows)))
     return rows

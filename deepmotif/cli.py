@@ -74,12 +74,28 @@ def _genome_options(p, negatives: bool = True):
 def _run_demo(a) -> str:
     table = demo_command(a.out, a.quick, a.seed, a.device, a.quiet)
     return '\n'.join([f"{k:8s} test AUROC {t['test_auroc']:.3f}  AUPRC {t['test_auprc']:.3f}" for k, t in table.items()]
-                     + [f'results in {a.out}/'])
+                     + [f'results in {a.out}/', f"dashboard: {Path(a.out) / 'dashboard.html'}"])
 
 def _add_demo(sub):
-    d = sub.add_parser('demo', help='built-in data, three models, results folder')
+    d = sub.add_parser('demo', help='built-in data, three models, results folder with a dashboard page')
     d.add_argument('--out', default='deepmotif_demo'); d.add_argument('--quick', action='store_true')
     _common(d); d.set_defaults(run=_run_demo)
+
+def _run_dashboard(a) -> str:
+    from deepmotif.commands import dashboard_command
+    r = dashboard_command(a.model_dirs, a.data, a.out, ids=a.ids, n=a.n, genome=a.genome, motifs=not a.no_motifs,
+                          opt_steps=a.opt_steps, device=a.device)
+    return f"{len(r['ids'])} sequences, models {', '.join(r['models'])}\ndashboard: {r['out']}"
+
+def _add_dashboard(sub):
+    p = sub.add_parser('dashboard', help='static dashboard page of saved models: saliency, temporal scores, optimized inputs, motifs')
+    p.add_argument('model_dirs', nargs='+', metavar='MODEL_DIR'); p.add_argument('data', help='sequence file, or BED/narrowPeak with --genome')
+    p.add_argument('--out', required=True, help='the .html page to write')
+    p.add_argument('--ids', nargs='+', metavar='ID', help='sequence ids to show (default: --n chosen ones)')
+    p.add_argument('--n', type=_positive_int, default=5, help='sequences to choose when --ids is not given (default 5)')
+    p.add_argument('--opt-steps', type=_positive_int, default=200, help='optimized-input steps per model (default 200)')
+    p.add_argument('--no-motifs', action='store_true', help='leave the learned motifs out')
+    _genome_options(p, negatives=False); _common(p, seed=False); p.set_defaults(run=_run_dashboard)
 
 # %% ../nbs/08_cli.ipynb #07ff9401
 def _arch(s: str) -> str:
@@ -178,10 +194,11 @@ def _add_motifs(sub):
 
 # %% ../nbs/08_cli.ipynb #98287e6b
 def _run_benchmark(a) -> str:
-    from deepmotif.benchmark import benchmark
-    rows = benchmark(a.data_dir, a.out, archs=a.archs, epochs=a.epochs, max_train=a.max_train, seed=a.seed,
-                     device=a.device, verbose=not a.quiet)
+    from deepmotif.benchmark import benchmark, benchmark_seeds
+    kw = dict(archs=a.archs, epochs=a.epochs, max_train=a.max_train, device=a.device, verbose=not a.quiet)
+    rows = benchmark_seeds(a.data_dir, a.out, seeds=a.seeds, **kw) if a.seeds else benchmark(a.data_dir, a.out, seed=a.seed, **kw)
     out = Path(a.out)
+    if a.seeds: return f"{len(rows)} models over seeds {' '.join(map(str, a.seeds))}: per-seed runs in {out}/seed_*, mean ± sd in {out / 'results.md'}"
     return f"{len(rows)} models in {out / 'results.tsv'}; table in {out / 'results.md'}, plot in {out / 'auroc.png'}"
 
 def _add_benchmark(sub):
@@ -190,6 +207,7 @@ def _add_benchmark(sub):
     b.add_argument('--out', required=True, help='results folder (rerun to resume)')
     b.add_argument('--archs', nargs='+', choices=list(ARCHS), default=list(ARCHS))
     b.add_argument('--epochs', type=_positive_int); b.add_argument('--max-train', type=_positive_int)
+    b.add_argument('--seeds', nargs='+', type=_seed, help='run every model once per seed; report mean and spread (replaces --seed)')
     _common(b); b.set_defaults(run=_run_benchmark)
 
 def _run_variants(a) -> str:
@@ -249,8 +267,8 @@ def _add_grammar(sub):
     g.add_argument('--batch-size', type=_positive_int, default=256)
     _common(g); g.set_defaults(run=_run_grammar)
 
-ADDERS = [_add_demo, _add_train, _add_file_commands, _add_optimize, _add_motifs, _add_variants, _add_scan, _add_grammar,
-          _add_benchmark]  # in --help order
+ADDERS = [_add_demo, _add_dashboard, _add_train, _add_file_commands, _add_optimize, _add_motifs, _add_variants,
+          _add_scan, _add_grammar, _add_benchmark]  # in --help order
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog='deepmotif', description='Train and interpret TF binding-site classifiers (Deep Motif Dashboard).')

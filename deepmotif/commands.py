@@ -17,7 +17,8 @@ from .genome import is_interval_file
 
 # %% auto #0
 __all__ = ['CHUNK', 'EXPLAIN_METHODS', 'DEMO', 'write_json', 'output_file', 'load_checked', 'train_command', 'evaluate_command',
-           'predict_command', 'open_scores', 'explain_command', 'optimize_command', 'demo_command']
+           'predict_command', 'open_scores', 'explain_command', 'optimize_command', 'demo_command', 'chosen_sequences',
+           'motifs_html', 'dashboard_page', 'dashboard_command']
 
 # %% ../nbs/08_commands.ipynb #e1a7449e
 def write_json(path: Path, obj) -> None:
@@ -293,7 +294,8 @@ def _roc(y, p) -> tuple[np.ndarray, np.ndarray]:
     tp, fp = np.r_[0, np.cumsum(y)], np.r_[0, np.cumsum(~y)]
     return fp / max(fp[-1], 1), tp / max(tp[-1], 1)
 
-DEMO = {'full': dict(n=4000, epochs=None, n_test=1000), 'quick': dict(n=1500, epochs=5, n_test=400)}
+DEMO = {'full': dict(n=4000, epochs=None, n_test=1000, opt_steps=200, opt_starts=4, motifs=True),
+        'quick': dict(n=1500, epochs=5, n_test=400, opt_steps=100, opt_starts=2, motifs=False)}
 
 def _demo_figures(out: Path, models: dict, test) -> list[Path]:
     "ROC curves and predicted-probability histograms of the demo models."
@@ -315,7 +317,7 @@ def _demo_figures(out: Path, models: dict, test) -> list[Path]:
     return [path]
 
 def demo_command(out: str = 'deepmotif_demo', quick: bool = False, seed: int = 0, device: str | None = None, quiet: bool = False) -> dict:
-    "Train CNN, RNN and CNN-RNN on the built-in data and write models, metrics and figures to `out`."
+    "Train CNN, RNN and CNN-RNN on the built-in data and write models, metrics, figures and the dashboard page to `out`."
     cfg = DEMO['quick' if quick else 'full']
     out = Path(out)
     data = synthetic_dataset('single', n=cfg['n'], seed=seed)
@@ -334,7 +336,136 @@ def demo_command(out: str = 'deepmotif_demo', quick: bool = False, seed: int = 0
         models[arch] = m
     write_json(out / 'metrics.json', dict(task='single', n_train=len(tr), n_valid=len(va), n_test=len(test), models=table))
     _demo_figures(out, models, test)
+    dashboard_page(models, test, out / 'dashboard.html', n=3, motifs=cfg['motifs'], opt_steps=cfg['opt_steps'],
+                   opt_starts=cfg['opt_starts'], device=device, title='deepmotif demo: CTCF planted in random DNA')
     lines = ['| model | test AUROC | test AUPRC | best epoch | seconds |', '|---|---|---|---|---|']
     lines += [f"| {a} | {t['test_auroc']:.3f} | {t['test_auprc']:.3f} | {t['best_epoch']} | {t['seconds']} |" for a, t in table.items()]
     atomic_write(out / 'summary.md', lambda t: Path(t).write_text('\n'.join(lines) + '\n'))
     return table
+
+# %% ../nbs/08_commands.ipynb #11622838
+import os
+from .core import check_int
+
+def chosen_sequences(P,  # (N,) probability of each sequence, e.g. the models' mean
+                     labels=None,  # (N,) 0/1 labels, or None
+                     n: int = 5,  # how many
+                    ) -> list:  # sequence indices, the most telling first
+    "Sequences worth a look: surest and lowest positive, surest and highest negative, then the middle of the ranking."
+    P, n = np.asarray(P, dtype=float), check_int(n, 'n')
+    order = np.argsort(-P, kind='stable')
+    if labels is None: picks = [order[0], order[-1]]
+    else:
+        y = np.asarray(labels)[order]
+        pos, neg = order[y == 1], order[y == 0]
+        picks = [a[k] for a, k in ((pos, 0), (pos, -1), (neg, -1), (neg, 0)) if len(a)]
+    picks += list(order[np.argsort(np.abs(np.arange(len(P)) - (len(P) - 1) / 2), kind='stable')])
+    return list(dict.fromkeys(int(i) for i in picks))[:n]
+
+# %% ../nbs/08_commands.ipynb #da275883
+def _missing_extra() -> str:
+    "Why motifs cannot be named here ('' when the `motifs` extra is installed)."
+    import importlib.util
+    from deepmotif.motifs import EXTRA
+    missing = [m for m in ('memelite', 'pyjaspar') if importlib.util.find_spec(m) is None]
+    return f"learned motifs need the optional packages {', '.join(missing)}: {EXTRA}" if missing else ''
+
+def _model_motifs(model, data, device) -> tuple:
+    "(motifs, match rows) of a model: saliency seqlets, and first-layer filters when it has a convolution."
+    from deepmotif.motifs import find_motifs, match_motifs
+    sources = ['saliency'] + (['filters'] if any(isinstance(m, torch.nn.Conv1d) for m in model.modules()) else [])
+    motifs = [m for s in sources for m in find_motifs(model, data, source=s, max_motifs=2, device=device)]
+    return motifs, (match_motifs(motifs) if motifs else [])
+
+def motifs_html(models: dict,  # name -> trained model
+                data,  # SeqData; its positives (all records when unlabelled) are explained
+                *, max_seqs: int = 1000,  # use at most the first `max_seqs` records
+                device=None,  # None: CUDA when available
+               ) -> str:
+    "A page section with each model's learned motifs, logos and JASPAR names; a note where they cannot be found."
+    import base64, html
+    from deepmotif.render import motif_logos_png, motif_table_html
+    parts = ['<div class="motifs"><h2>Learned motifs</h2>']
+    if (why := _missing_extra()): return '\n'.join(parts + [f'<p class="note">{html.escape(why)}</p></div>'])
+    sub = data.subset(np.arange(min(len(data), max_seqs)))
+    for name, model in models.items():
+        parts.append(f'<h3>{html.escape(name)}</h3>')
+        try: motifs, rows = _model_motifs(model, sub, device)
+        except DeepMotifError as e:
+            parts.append(f'<p class="note">{html.escape(str(e))}</p>'); continue
+        if not motifs: parts.append('<p class="note">no motifs found</p>'); continue
+        png = base64.b64encode(motif_logos_png(motifs, rows)).decode()
+        parts += [motif_table_html(motifs, rows), f'<img alt="{html.escape(name)}: learned motifs" src="data:image/png;base64,{png}">']
+    return '\n'.join(parts + ['</div>'])
+
+# %% ../nbs/08_commands.ipynb #17f97df6
+def _check_ids(data, ids) -> list:
+    "`ids` as a list, or a DeepMotifError naming the first unknown one and a few known ones."
+    ids = [ids] if isinstance(ids, str) else list(ids)
+    known = set(data.ids)
+    bad = [i for i in ids if i not in known]
+    if bad:
+        more = f' (and {len(bad) - 1} more)' if len(bad) > 1 else ''
+        raise DeepMotifError(f"{data.source}: no sequence with id {bad[0]!r}{more}; ids there include "
+                             f"{', '.join(map(repr, data.ids[:4]))}")
+    if not ids: raise DeepMotifError("ids is empty; give sequence ids, or None to choose them")
+    return ids
+
+def dashboard_page(models: dict,  # name -> trained model
+                   data,  # SeqData the sequences come from
+                   out: str | os.PathLike,  # the .html page to write
+                   *, ids=None,  # sequence ids to show; None: `n` of `chosen_sequences`
+                   n: int = 5,  # how many to choose
+                   motifs: bool = True,  # add the learned motifs (needs the `motifs` extra)
+                   opt_steps: int = 200, opt_starts: int = 4,  # optimized input
+                   device=None,  # None: CUDA when available
+                   title: str = 'deepmotif dashboard',
+                  ) -> dict:  # out, ids, models
+    "Write the static dashboard page of `models` on chosen sequences of `data`."
+    from deepmotif.views import ViewSet, save_html
+    vs = ViewSet(models, data, opt_steps=opt_steps, opt_starts=opt_starts, device=device, threads=None)
+    if ids is not None: seqs = _check_ids(data, ids)
+    else:
+        P = np.mean([vs.predictions(m) for m in vs.usable], axis=0) if vs.usable else np.zeros(len(data))
+        seqs = [data.ids[i] for i in chosen_sequences(P, data.labels, n)]
+    extra = (motifs_html({m: models[m] for m in vs.usable}, data, device=device) if motifs else
+             '<div class="motifs"><h2>Learned motifs</h2><p class="note">left out of this page; '
+             '<code>deepmotif motifs MODEL_DIR DATA</code> finds them and their JASPAR names</p></div>')
+    path = save_html(vs, out, seqs, title=title, extra=extra)
+    return dict(out=str(path), ids=list(seqs), models=list(models))
+
+def _named_models(model_dirs) -> dict:
+    "Saved models by folder name (made unique)."
+    models = {}
+    for d in [model_dirs] if isinstance(model_dirs, (str, os.PathLike)) else model_dirs:
+        name, k = Path(d).resolve().name, 2
+        while name in models: name, k = f'{Path(d).resolve().name}_{k}', k + 1
+        models[name] = load_checked(d)
+    return models
+
+def _page_data(data: str, genome: str | None, models: dict):
+    "The sequences of a file at the models' length, or the windows of a BED/narrowPeak file on `genome`."
+    L = next((m.seq_length for m in models.values() if m.seq_length), None)
+    if genome is None and not is_interval_file(data): return read_sequences(data, require_labels=False, add_negatives=False, length=L)
+    if genome is None: raise DeepMotifError(f"{data}: a BED/narrowPeak file needs --genome (the FASTA its coordinates refer to)")
+    if not is_interval_file(data): raise DeepMotifError(f"{data}: --genome is given, so DATA must be a BED or narrowPeak file")
+    if L is None: raise DeepMotifError(f"{data}: the models have no seq_length, so the window length of the peaks is unknown")
+    from deepmotif.genome import genome_windows
+    return genome_windows(data, genome, L)
+
+def dashboard_command(model_dirs: list,  # folders written by save_model (train, demo)
+                      data: str,  # a sequence file, or a BED/narrowPeak file with `genome`
+                      out: str,  # the .html page to write
+                      *, ids: list | None = None,  # sequence ids to show; None: `n` chosen ones
+                      n: int = 5,  # how many to choose
+                      genome: str | None = None,  # the genome FASTA of a BED/narrowPeak `data`
+                      motifs: bool = True,  # add the learned motifs (needs the `motifs` extra)
+                      opt_steps: int = 200,  # optimized-input steps per model
+                      device: str | None = None,  # None: CUDA when available
+                     ) -> dict:  # out, ids, models
+    "Write the static dashboard page of saved models on chosen sequences of a file, or on `ids`."
+    out, n = output_file(out), check_int(n, 'n')
+    models = _named_models(model_dirs)
+    d = _page_data(data, genome, models)
+    if ids is not None: _check_ids(d, ids)
+    return dashboard_page(models, d, out, ids=ids, n=n, motifs=motifs, opt_steps=opt_steps, device=device)

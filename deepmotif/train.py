@@ -80,9 +80,9 @@ class History:
 
 PRESETS = {
     'default': dict(epochs=40, lr=None, batch_size=64, clip=5.0, lr_step=10, lr_gamma=0.5, patience=10,
-                    weight_decay=None, weight_decay_after=0.9),
+                    weight_decay=None, weight_decay_after=0.9, restarts=2, restart_below=0.75),
     'paper': dict(epochs=50, lr=1e-2, batch_size=256, clip=5.0, lr_step=10, lr_gamma=0.5, patience=None,
-                  weight_decay=0.0, weight_decay_after=0.0),
+                  weight_decay=0.0, weight_decay_after=0.0, restarts=0, restart_below=0.75),
 }
 DEFAULT_LR = {'cnn': 1e-3, 'rnn': 1e-2, 'cnn-rnn': 1e-2}  # the 'default' preset's learning rate per architecture
 DEFAULT_WEIGHT_DECAY = {'cnn': 0.0, 'rnn': 1e-3, 'cnn-rnn': 0.0}  # the 'default' preset's Adam weight decay per architecture
@@ -164,6 +164,26 @@ def _valid_logits(model, X, dev, ctx: Dist, batch_size: int = 512) -> torch.Tens
                         -(-len(X) // batch_size), ctx)
     return torch.cat(parts)
 
+# %% ../nbs/02_train.ipynb #72540da6
+def _n_restarts(hist: History) -> int: return sum(bool(r.get('restart')) for r in hist.records)
+
+def _last_restart(hist: History) -> int: return max((r['epoch'] for r in hist.records if r.get('restart')), default=0)
+
+def _stuck(hist: History, hp: dict) -> bool:
+    "True when a run that early stopping would end has never reached `restart_below` and may restart."
+    return hist.best_auroc < hp['restart_below'] and _n_restarts(hist) < hp['restarts']
+
+def _reinitialise(model: nn.Module, opt, sched, hp: dict, seed: int) -> None:
+    "Fresh weights of the same architecture (seeded), fresh Adam moments, and the learning-rate schedule from its start."
+    from deepmotif.models import build_model
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        fresh = build_model(model.arch, **model.hparams)
+    with torch.no_grad(): model.load_state_dict(fresh.state_dict())
+    opt.state.clear()
+    for g in opt.param_groups: g['lr'] = hp['lr']
+    sched.last_epoch = 0
+
 # %% ../nbs/02_train.ipynb #907c3d1f
 def fit(model: nn.Module,  # a model from build_model (trained in place)
         train: SeqData,  # labelled training sequences
@@ -178,6 +198,7 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
         patience: int | None = -1,  # stop after this many epochs without a better validation AUROC; None: never
         weight_decay: float | None = None,  # Adam's L2 weight decay; None: the preset's (by architecture: DEFAULT_WEIGHT_DECAY)
         weight_decay_after: float | None = None,  # validation AUROC from which weight decay applies (0: from the start); None: the preset's
+        restarts: int | None = None,  # new initialisations allowed for a run stuck at chance; None: the preset's (default 2)
         seed: int = 0,  # seed of initialisation-independent randomness (order, dropout)
         device=None,  # None: CUDA when available
         checkpoint: str | os.PathLike | None = None,  # file to write after every epoch
@@ -189,7 +210,7 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
     if preset not in PRESETS: raise DeepMotifError(f"preset = {preset!r}; must be one of {', '.join(PRESETS)}")
     hp = dict(PRESETS[preset])
     for k, v in dict(epochs=epochs, lr=lr, batch_size=batch_size, clip=clip, lr_step=lr_step, lr_gamma=lr_gamma,
-                     weight_decay=weight_decay, weight_decay_after=weight_decay_after).items():
+                     weight_decay=weight_decay, weight_decay_after=weight_decay_after, restarts=restarts).items():
         if v is not None: hp[k] = v
     if patience != -1: hp['patience'] = patience
     arch = getattr(model, 'arch', None)
@@ -199,6 +220,8 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
         if not isinstance(hp[k], int) or hp[k] < 1: raise DeepMotifError(f"{k} = {hp[k]!r}; must be a positive integer")
     if not hp['lr'] > 0: raise DeepMotifError(f"lr = {hp['lr']!r}; must be positive")
     if not 0 <= hp['weight_decay'] < math.inf: raise DeepMotifError(f"weight_decay = {hp['weight_decay']!r}; must be a finite number >= 0")
+    if isinstance(hp['restarts'], bool) or not isinstance(hp['restarts'], int) or hp['restarts'] < 0:
+        raise DeepMotifError(f"restarts = {hp['restarts']!r}; must be an integer >= 0")
     if not 0 <= hp['weight_decay_after'] <= 1: raise DeepMotifError(f"weight_decay_after = {hp['weight_decay_after']!r}; must be an AUROC in [0, 1]")
     for name, d in (('train', train), ('valid', valid)):
         if d.labels is None: raise DeepMotifError(f"{name} ({d.source}): no labels")
@@ -217,7 +240,7 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
     net = model
     if ctx.world > 1:  # DDP averages gradients over ranks; built after resuming, it also checks that replicas agree
         net = nn.parallel.DistributedDataParallel(model, device_ids=[dev] if dev.type == 'cuda' else None)
-    def patience_over(e): return hp['patience'] is not None and e - hist.best_epoch >= hp['patience']
+    def patience_over(e): return hp['patience'] is not None and e - max(hist.best_epoch, _last_restart(hist)) >= hp['patience']
     done = patience_over(start) if start else False  # a resumed run that had already stopped early stays stopped
     Xt, yt, Xv = train.X, train.y, valid.X
     from tqdm.auto import tqdm
@@ -252,7 +275,10 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
                                                      scheduler=sched.state_dict(), best_model=best_state, history=hist.records,
                                                      best_epoch=hist.best_epoch, best_auroc=hist.best_auroc, hparams=hp, seed=seed))
         if callback is not None and ctx.main: callback(hist)
-        if patience_over(epoch + 1):
+        if patience_over(epoch + 1) and _stuck(hist, hp):  # never left chance: start again from new weights (same on every rank)
+            _reinitialise(model, opt, sched, hp, seed + 7919 * (_n_restarts(hist) + 1))
+            hist.records[-1]['restart'] = True
+        elif patience_over(epoch + 1):
             hist.stopped = 'early stopping'
             break
     bar.close()

@@ -253,12 +253,25 @@ def _seq_list(vs: ViewSet, seqs) -> list:
     seqs = [seqs] if isinstance(seqs, (str, int, np.integer)) else list(seqs)
     return [resolve(vs, s) for s in seqs]
 
+def _alt(vs: ViewSet, key) -> str:
+    "What the panel under `key` of `panel_pngs` shows, in words (the page's alt text)."
+    if key == 'input': return 'input sequence'
+    if key == 'compare': return 'model comparison: per-position importance of every model'
+    kind, n = key
+    if kind == 'optimized': return f'{n}: optimized input'
+    return f'{n}: saliency map' + (' and temporal scores' if is_recurrent(vs.models[n]) else '')
+
 def _page_pngs(vs: ViewSet, i: int, kind: str, show) -> tuple:
-    "(panel PNGs in page order, messages) of sequence `i`."
+    "(panel PNGs in page order, messages, their alt texts) of sequence `i`."
     out = panel_pngs(vs, i, kind, show)
-    pngs = [out[k] for k in ('input', 'compare') if k in out]
-    for n in vs.names: pngs += [out[(k, n)] for k in ('model', 'optimized') if (k, n) in out]
-    return pngs, out['messages']
+    keys = [k for k in ('input', 'compare') if k in out]
+    for n in vs.names: keys += [(k, n) for k in ('model', 'optimized') if (k, n) in out]
+    return [out[k] for k in keys], out['messages'], [_alt(vs, k) for k in keys]
+
+def _probs_html(vs: ViewSet, i: int, kind: str, msgs: dict, shown: list) -> str:
+    "One line with each shown model's probability of sequence `i`."
+    ps = [f'{html.escape(n)} {vs.view(n, i, kind).prob:.3f}' for n in shown if n not in msgs]
+    return f'<p class="probs">p(positive): {", ".join(ps)}</p>' if ps else ''
 
 def save_html(vs: ViewSet,
               path: str | os.PathLike,  # the .html file to write
@@ -266,6 +279,7 @@ def save_html(vs: ViewSet,
               *, kind: str = 'paper',  # saliency kind
               show=None,  # names of the models to show; None: every usable one
               title: str = 'deepmotif dashboard',
+              extra: str = '',  # HTML put after the sequences, e.g. a section of learned motifs
              ) -> Path:
     "Write a self-contained HTML page, PNG images inlined, with the panels of `seqs`; it opens without a kernel."
     idx, shown = _seq_list(vs, seqs), [n for n in vs.usable if show is None or n in show]
@@ -278,12 +292,12 @@ def save_html(vs: ViewSet,
              'axis: the input, per-position importance of every model (each scaled to its maximum), then per model its '
              'saliency-weighted input, saliency map and importance, temporal scores (recurrent models) and optimized input.</p>']
     for i in idx:
-        pngs, msgs = _page_pngs(vs, i, kind, show)
+        pngs, msgs, alts = _page_pngs(vs, i, kind, show)
         parts.append(f'<section><h2>{esc(seq_title(vs, i))}</h2>')
-        parts += [f'<p class="note">{esc(m)}</p>' for m in msgs.values()]
-        parts += [f'<img alt="panel" src="data:image/png;base64,{base64.b64encode(p).decode()}">' for p in pngs]
+        parts += [f'<p class="note">{esc(m)}</p>' for m in msgs.values()] + [_probs_html(vs, i, kind, msgs, shown)]
+        parts += [f'<img alt="{esc(a)}" src="data:image/png;base64,{base64.b64encode(p).decode()}">' for a, p in zip(alts, pngs)]
         parts.append('</section>')
-    parts.append('</body></html>\n')
+    parts.append(f'{extra}</body></html>\n')
     path = Path(path)
     atomic_write(path, lambda t: Path(t).write_text('\n'.join(parts), encoding='utf-8'))
     return path

@@ -260,3 +260,17 @@ def test_cli_parser(data_dir, tmp_path, capsys):
     assert 'results.md' in a.run(a)
     assert [(r['dataset'], r['n_train'] + r['n_valid']) for r in read_results(tmp_path / 'o' / 'results.tsv')] == [('REST_GM12878_NRSF_Lab', 40)]
     with pytest.raises(SystemExit): p.parse_args(['benchmark', 'x', '--out', 'y', '--archs', 'mlp'])
+
+
+def test_benchmark_seeds_cli(data_dir, tmp_path):
+    from deepmotif.cli import main
+    rc = main(['benchmark', str(data_dir / 'deepmotif_format'), '--out', str(tmp_path / 'o'), '--archs', 'cnn', '--epochs', '1',
+               '--max-train', '40', '--seeds', '0', '1', '--quiet'])
+    assert rc == 0
+    per_seed = {s: read_results(tmp_path / 'o' / f'seed_{s}' / 'results.tsv') for s in (0, 1)}
+    assert all(len(r) == 1 for r in per_seed.values())
+    lines = (tmp_path / 'o' / 'results_seeds.tsv').read_text().splitlines()
+    assert lines[0].split('\t')[:3] == ['seed', 'dataset', 'tf'] and [l.split('\t')[0] for l in lines[1:]] == ['0', '1']
+    v = np.array([per_seed[s][0]['test_auroc'] for s in (0, 1)])
+    md = (tmp_path / 'o' / 'results.md').read_text()
+    assert f'{v.mean():.3f} ± {v.std(ddof=1):.3f}' in md, md
