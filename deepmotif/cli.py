@@ -18,7 +18,7 @@ from .commands import (train_command, evaluate_command, predict_command, explain
                                 demo_command, open_scores, EXPLAIN_METHODS, CHUNK, DEMO)  # also importable from here
 
 # %% auto #0
-__all__ = ['ADDERS', 'SHARDED', 'main']
+__all__ = ['HELP', 'ADDERS', 'SHARDED', 'main']
 
 # %% ../nbs/08_cli.ipynb #9c860cff
 def _positive_int(s: str) -> int:
@@ -54,10 +54,40 @@ def _device(s: str) -> str:
     return s
 
 # %% ../nbs/08_cli.ipynb #165c0052
+HELP = {  # help of every option that its subcommand does not describe itself; 'COMMAND --option' first, then '--option'
+    'data': 'sequences: FASTA (>1/>0 headers or label=), DeepBind .seq(.gz), or BED/narrowPeak peaks with --genome',
+    'model_dir': 'a model folder written by deepmotif train',
+    'model_dirs': 'model folders written by deepmotif train (each named by its folder)',
+    '--out': 'file or folder to write (written atomically)',
+    '--seed': 'seed of every random choice (default 0)',
+    '--valid': 'a separate validation file (default: --valid-frac of DATA)',
+    '--test': 'a test file scored after training (test AUROC in metrics.json)',
+    '--arch': "architecture: cnn, rnn or cnn-rnn, the paper's three",
+    '--epochs': "maximum number of epochs (default: the preset's)",
+    '--preset': "training settings: default, or paper (the original scripts')",
+    '--lr': 'Adam learning rate (default: by architecture)',
+    '--batch-size': 'sequences per step or forward pass',
+    '--valid-frac': 'fraction of DATA held out for validation when --valid is not given (default 0.1)',
+    '--resume': 'continue from OUT/checkpoint.pt after an interruption',
+    '--json': 'print the metrics as one JSON object',
+    'explain --method': 'the view to write: saliency, temporal scores (recurrent models), ISM, integrated gradients, DeepLIFT',
+    'optimize --method': "paper (the original L2-penalised input) or softmax (a distribution per position)",
+    '--steps': 'gradient steps of the optimisation (default 1000)',
+    '--starts': 'random starts; the best is kept (default 8)',
+    '--top': 'database matches reported per motif (default 3)',
+    '--archs': 'architectures to train on every data set',
+    '--max-train': 'subsample every training set to this many sequences (stratified)',
+    '--quick': 'less data and fewer epochs: under two minutes on a 2-core CPU',
+}
+
 class _Parser(argparse.ArgumentParser):
-    "argparse with its errors on one line, `deepmotif: error: ...`, and exit status 2."
+    "argparse with its errors on one line, `deepmotif: error: ...`, exit status 2, and a help text for every option."
     def error(self, message):
         self.exit(2, f"deepmotif: error: {message} (see '{self.prog} --help')\n")
+    def add_argument(self, *names, **kw):
+        if kw.get('help') is None and names:
+            kw['help'] = HELP.get(f"{self.prog.split()[-1]} {names[0]}", HELP.get(names[0]))
+        return super().add_argument(*names, **kw)
 
 def _common(p, seed: bool = True, nproc: bool = False):
     "The options most commands share: --device, --quiet, and --seed / --nproc where they apply."
