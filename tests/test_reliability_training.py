@@ -121,10 +121,10 @@ def test_non_finite_loss_keeps_the_best_epoch_and_the_checkpoint(tmp_path):
 
 
 def test_non_finite_loss_through_the_command_line(tmp_path, monkeypatch):
-    import deepmotif.cli
+    import deepmotif.commands
     d = synthetic_dataset('single', n=300, seed=0)
     data = write_fasta(tmp_path / 't.fa', d.seqs, d.labels)  # 270 to train: 5 batches of 64 an epoch
-    monkeypatch.setattr(deepmotif.cli, 'build_model', lambda arch: NaNAfter(12, n_filters=8))
+    monkeypatch.setattr(deepmotif.commands, 'build_model', lambda arch: NaNAfter(12, n_filters=8))
     rc, out, err = cli('train', data, '--arch', 'cnn', '--out', tmp_path / 'm', '--epochs', 5, '--quiet')
     assert rc == 0, err
     assert 'cnn: training stopped in epoch 3: the loss is not finite (training diverged); kept epoch' in out
@@ -132,7 +132,7 @@ def test_non_finite_loss_through_the_command_line(tmp_path, monkeypatch):
     m = json.loads((tmp_path / 'm' / 'metrics.json').read_text())
     assert m['stopped'] == 'non-finite loss' and m['epochs_run'] == 2
     assert _load_checkpoint(tmp_path / 'm' / 'checkpoint.pt')['epoch'] == 2
-    monkeypatch.setattr(deepmotif.cli, 'build_model', lambda arch: NaNAfter(0, n_filters=8))
+    monkeypatch.setattr(deepmotif.commands, 'build_model', lambda arch: NaNAfter(0, n_filters=8))
     _assert_one_line_error(*cli('train', data, '--arch', 'cnn', '--out', tmp_path / 'm0', '--quiet'), 'training diverged in epoch 1')
 
 
