@@ -207,7 +207,7 @@ def _add_optimize(sub):
 def _run_motifs(a) -> str:
     from deepmotif.motifs import motifs_command
     r = motifs_command(a.model_dir, a.data, a.out, sources=a.sources, database=a.database, top=a.top, device=a.device,
-                       verbose=not a.quiet)
+                       verbose=not a.quiet, genome=a.genome)
     best = '; '.join(f'{m}: {tf} ({i}, q={q:.2g})' for m, (i, tf, q) in r['best'].items())
     return f"{r['n_motifs']} motifs written to {r['meme']}, matches to {r['matches']}" + (f'; best: {best}' if best else '')
 
@@ -220,7 +220,7 @@ def _add_motifs(sub):
     p.add_argument('--sources', nargs='+', default=list(SOURCES), choices=choices, metavar='SOURCE', help=f"any of {', '.join(choices)}")
     p.add_argument('--database', default='JASPAR2024', help='JASPAR release name or MEME file')
     p.add_argument('--top', type=_positive_int, default=3)
-    _common(p, seed=False); p.set_defaults(run=_run_motifs)
+    _genome_options(p, negatives=False); _common(p, seed=False); p.set_defaults(run=_run_motifs)
 
 # %% ../nbs/08_cli.ipynb #98287e6b
 def _run_benchmark(a) -> str:

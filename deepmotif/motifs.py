@@ -410,6 +410,7 @@ def motifs_command(model_dir: str | os.PathLike,  # a folder written by save_mod
                    max_motifs: int = 5,  # motifs per source
                    device=None,  # None: CUDA when available
                    verbose: bool = True,  # progress bar over sources
+                   genome=None,  # the genome FASTA when `data` is a BED/narrowPeak file of peaks
                   ) -> dict:  # paths and the best match of each motif
     "Find motifs of a saved model from each source, write them (MEME) and their database matches (TSV)."
     from tqdm.auto import tqdm
@@ -417,7 +418,13 @@ def motifs_command(model_dir: str | os.PathLike,  # a folder written by save_mod
     for s in sources:
         _source_fn(s)
     model = load_model(model_dir, device='cpu')
-    seqs = read_sequences(data, require_labels=False, length=model.seq_length)
+    from deepmotif.genome import is_interval_file, genome_windows
+    if is_interval_file(data) or genome is not None:
+        if genome is None: raise DeepMotifError(f"{data}: a BED/narrowPeak file needs --genome (the FASTA its coordinates refer to)")
+        if not is_interval_file(data): raise DeepMotifError(f"{data}: --genome is given, so DATA must be a BED or narrowPeak file")
+        if model.seq_length is None: raise DeepMotifError(f"{model_dir}: the model has no seq_length, so the window length of the peaks is unknown")
+        seqs = genome_windows(data, genome, model.seq_length)
+    else: seqs = read_sequences(data, require_labels=False, length=model.seq_length)
     motifs = []
     for s in tqdm(sources, disable=not verbose, desc='motifs'):
         motifs += find_motifs(model, seqs, source=s, max_motifs=max_motifs, device=device)

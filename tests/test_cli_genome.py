@@ -103,3 +103,18 @@ def test_scan_command(genome_files, capsys):
     rc = main(['scan', str(d / 'm'), '--genome', str(d / 'g.fa'), '--chroms', 'chrX', '--out', str(d / 't2.bedGraph'), '--quiet'])
     err = capsys.readouterr().err
     assert rc == 2 and 'chrX' in err and not (d / 't2.bedGraph').exists()
+
+
+def test_motifs_command_on_peaks(genome_files, capsys):
+    "Motifs from the genome windows of the peaks: the planted CTCF comes back, named by JASPAR."
+    d, _ = genome_files
+    if not (d / 'm').exists(): test_train_predict_explain_on_peaks(genome_files, capsys)
+    rc = main(['motifs', str(d / 'm'), str(d / 'peaks.narrowPeak'), '--genome', str(d / 'g.fa'), '--sources', 'saliency',
+               '--out', str(d / 'mo'), '--quiet'])
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    rows = [l.split('\t') for l in (d / 'mo' / 'matches.tsv').read_text().splitlines()]
+    assert rows[0][:5] == ['motif', 'source', 'rank', 'jaspar_id', 'tf_name'] and len(rows) > 1
+    assert 'CTCF' in {r[4] for r in rows[1:] if r[2] == '1'}, rows
+    rc = main(['motifs', str(d / 'm'), str(d / 'peaks.narrowPeak'), '--out', str(d / 'mo2'), '--quiet'])
+    assert rc == 2 and 'needs --genome' in capsys.readouterr().err and not (d / 'mo2').exists()
