@@ -16,7 +16,7 @@ from .models import evaluating, load_model
 from .core import atomic_write
 from .core import check_X
 from .saliency import saliency
-from .optimize import optimize_input, read_meme, _meme_text
+from .optimize import optimize_input, read_meme, meme_text
 from .attribution import ATTRIBUTIONS
 
 # %% auto #0
@@ -382,7 +382,7 @@ def write_motifs(path: str | os.PathLike,  # file to write (atomically)
     for m, (_, P, _) in zip(motifs, items):
         if P.ndim != 2 or P.shape[0] != 4: raise DeepMotifError(f"motif {m.name!r} has ppm of shape {P.shape}; expected (4, W)")
     path = Path(path)
-    atomic_write(path, lambda t: Path(t).write_text(_meme_text(items)))
+    atomic_write(path, lambda t: Path(t).write_text(meme_text(items)))
     return path
 
 def read_motifs(path: str | os.PathLike) -> list:

@@ -15,7 +15,8 @@ from .models import evaluating
 from .core import atomic_write
 
 # %% auto #0
-__all__ = ['METHODS', 'to_ppm', 'Optimized', 'optimize_input', 'Alignment', 'best_alignment', 'write_meme', 'read_meme']
+__all__ = ['METHODS', 'to_ppm', 'Optimized', 'optimize_input', 'Alignment', 'best_alignment', 'meme_text', 'write_meme',
+           'read_meme']
 
 # %% ../nbs/05_optimize.ipynb #b0c76702
 def to_ppm(X: torch.Tensor,  # (..., 4, L) optimized input
@@ -106,7 +107,7 @@ def best_alignment(ppm,  # (4, L) position probability matrix, e.g. an optimized
     return best
 
 # %% ../nbs/05_optimize.ipynb #9cf09080
-def _meme_text(motifs: list,  # (name, (4, W) matrix, nsites) triples, already checked
+def meme_text(motifs: list,  # (name, (4, W) matrix, nsites) triples, already checked
               ) -> str:
     "MEME minimal format of `motifs`, each column renormalised to sum to 1."
     lines = ['MEME version 4', '', 'ALPHABET= ACGT', '', 'strands: + -', '', 'Background letter frequencies',
@@ -126,7 +127,7 @@ def write_meme(path: str | os.PathLike,  # file to write
     for name, m, _ in items:
         if m.ndim != 2 or m.shape[0] != 4: raise DeepMotifError(f"motif {name!r} has shape {m.shape}; expected (4, W)")
     path = Path(path)
-    atomic_write(path, lambda t: Path(t).write_text(_meme_text(items)))
+    atomic_write(path, lambda t: Path(t).write_text(meme_text(items)))
     return path
 
 def read_meme(path: str | os.PathLike) -> dict:
