@@ -10,7 +10,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from .data import DeepMotifError, DeepMotifWarning, SeqData, read_sequences, train_valid_split, jaspar_motifs
+from .data import DeepMotifError, DeepMotifWarning, SeqData, read_sequences, train_valid_split, jaspar_motifs, motif_by_name
 from .models import ARCHS, build_model, save_model
 from .core import atomic_write
 from .core import check_X
@@ -56,29 +56,13 @@ def pwm_scores(pwm,  # (4, W) counts or probabilities, rows A C G T
     return torch.cat(out) if out else torch.zeros(0, dtype=torch.float64)
 
 # %% ../nbs/12_benchmark.ipynb #04f30a2f
-def _id_key(matrix_id: str) -> tuple:
-    "Sort key of a JASPAR id: numeric base id, then version."
-    nums = [int(x) for x in re.findall(r'\d+', matrix_id)]
-    return tuple(nums) or (math.inf,), matrix_id
-
 def jaspar_motif(name: str,  # factor name, e.g. 'CTCF' (case-insensitive)
-                 *, use_pyjaspar: bool = True,  # also search pyjaspar's JASPAR 2024 CORE vertebrates when installed
-                ) -> tuple[str, np.ndarray] | None:  # (matrix id, (4, W) counts or probabilities), or None
+                 *, use_pyjaspar: bool = True,  # False: the shipped matrices only; True: then pyjaspar's JASPAR 2024 when installed
+                ) -> tuple[str, np.ndarray] | None:  # (matrix id, (4, W) probabilities), or None
     "The JASPAR matrix of a transcription factor, by name; None when there is none."
     if not isinstance(name, str) or not name.strip(): raise DeepMotifError(f"name = {name!r}; expected a factor name such as 'CTCF'")
-    key, ms = name.strip().upper(), jaspar_motifs()
-    shipped = sorted((mid for mid, m in ms.items() if m['name'].upper() == key), key=_id_key)
-    if shipped: return shipped[0], ms[shipped[0]]['ppm']
-    if not use_pyjaspar: return None
-    try: from pyjaspar import jaspardb
-    except ImportError: return None
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')  # pyjaspar warns when nothing matches
-        found = jaspardb(release='JASPAR2024').fetch_motifs(collection='CORE', tax_group=['vertebrates'], tf_name=name.strip())
-    found = sorted((m for m in found if str(m.name).upper() == key), key=lambda m: _id_key(m.matrix_id))
-    if not found: return None
-    m = found[0]
-    return m.matrix_id, np.array([m.counts[b] for b in 'ACGT'], dtype=np.float64)
+    try: return motif_by_name(name, use_pyjaspar=use_pyjaspar)
+    except DeepMotifError: return None
 
 # %% ../nbs/12_benchmark.ipynb #255be804
 class Dataset(NamedTuple):

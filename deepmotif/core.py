@@ -6,13 +6,14 @@
 from __future__ import annotations
 import contextlib, glob, os, re, shutil, tempfile
 from pathlib import Path
+from typing import Iterable
 import numpy as np
 import torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['DeepMotifError', 'DeepMotifWarning', 'clean_stale', 'atomic_write', 'atomic_dir', 'check_X', 'as_batch', 'unbatch',
-           'check_int', 'check_target', 'check_choice', 'get_device', 'evaluating', 'auroc', 'auprc']
+__all__ = ['DeepMotifError', 'DeepMotifWarning', 'Records', 'clean_stale', 'atomic_write', 'atomic_dir', 'check_X', 'as_batch',
+           'unbatch', 'check_int', 'check_target', 'check_choice', 'get_device', 'evaluating', 'auroc', 'auprc']
 
 # %% ../nbs/00_core.ipynb #e5a398ed
 class DeepMotifError(ValueError):
@@ -20,6 +21,14 @@ class DeepMotifError(ValueError):
 
 class DeepMotifWarning(UserWarning):
     "Something the package repaired or ignored, e.g. an unknown letter read with `strict=False`."
+
+# %% ../nbs/00_core.ipynb #e7b33069
+class Records(list):
+    "A list of records (named tuples, in file order) that remembers the file they came from."
+    def __init__(self, items: Iterable = (),  # the records
+                 source: str = '<memory>'):  # the file they came from, for messages
+        super().__init__(items)
+        self.source = source
 
 # %% ../nbs/00_core.ipynb #d3ea18c3
 _TMP = re.compile(r'^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$')

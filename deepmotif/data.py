@@ -13,9 +13,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['ALPHABET', 'IUPAC_AMBIGUOUS', 'fit_length', 'one_hot', 'decode', 'dinucleotide_shuffle', 'SeqData',
-           'train_valid_split', 'read_sequences', 'iter_sequences', 'jaspar_motifs', 'motif_by_name', 'revcomp',
-           'synthetic_dataset', 'planted_mask']
+__all__ = ['ALPHABET', 'IUPAC_AMBIGUOUS', 'JASPAR_RELEASE', 'JASPAR_EXTRA', 'fit_length', 'one_hot', 'decode',
+           'dinucleotide_shuffle', 'SeqData', 'train_valid_split', 'read_sequences', 'iter_sequences', 'jaspar_motifs',
+           'motif_by_name', 'revcomp', 'synthetic_dataset', 'planted_mask']
 
 # %% ../nbs/00_data.ipynb #47ac088e
 from .core import DeepMotifError, DeepMotifWarning  # defined in the core chapter; importable from here as before
@@ -49,8 +49,12 @@ def fit_length(seq: str,  # a DNA string
     return 'N' * left + seq + 'N' * (length - n - left)
 
 # %% ../nbs/00_data.ipynb #e566b9ff
-def _codes(seqs: Sequence[str], length: int | None, strict: bool, source: str = 'seqs') -> np.ndarray:
-    "(N, L) uint8 codes of `seqs`, all brought to `length` (or checked to be equal when it is None)."
+_CHUNK = 1 << 17  # bases encoded per step: the temporaries stay in the CPU cache
+_ACGT_COL = np.frombuffer(b'ACGT', dtype=np.uint8)[None, :, None]
+_CASE = np.uint8(0xDF)  # clears the lower-case bit of an ASCII letter
+
+def _ascii(seqs: Sequence[str] | str, length: int | None, source: str = 'seqs') -> tuple[np.ndarray, list[str]]:
+    "(N, L) ASCII bytes of `seqs`, all brought to `length` (or checked to be equal when it is None), and the strings."
     if isinstance(seqs, str): seqs = [seqs]
     seqs = list(seqs)
     lengths = set(map(len, seqs))
@@ -61,30 +65,52 @@ def _codes(seqs: Sequence[str], length: int | None, strict: bool, source: str = 
     elif lengths != {length}:
         seqs = [s if len(s) == length else fit_length(s, length) for s in seqs]
     raw = ''.join(seqs).encode('ascii', 'replace')  # non-ASCII letters become '?', which the table marks as not DNA
-    codes = _LUT[np.frombuffer(raw, dtype=np.uint8)].reshape(len(seqs), length)
-    bad = codes == 5
-    if bad.any():
-        i, j = map(int, np.argwhere(bad)[0])
-        msg = f"{source}: record {i} has {seqs[i][j]!r} at position {j}; expected A, C, G, T or an IUPAC code such as N"
-        if strict: raise DeepMotifError(msg)
-        warnings.warn(msg + ' (read as N)', DeepMotifWarning)
-        codes = np.where(bad, 4, codes).astype(np.uint8)
-    return codes
+    return np.frombuffer(raw, dtype=np.uint8).reshape(len(seqs), length), seqs
 
-def _codes_to_onehot(codes: np.ndarray, dtype=torch.float32) -> torch.Tensor:
-    "(N, L) codes -> (N, 4, L) one-hot; codes >= 4 give zero columns."
-    out = np.empty((codes.shape[0], 4, codes.shape[1]), dtype=np.float32)
-    for b in range(4): np.equal(codes, b, out=out[:, b, :], casting='unsafe')  # one pass per base, written in place
-    return torch.from_numpy(out).to(dtype)
+def _encode_block(raw: np.ndarray, up: np.ndarray, rows: np.ndarray) -> tuple[int, int] | None:
+    "One-hot bool `rows` (k, 4, l) of the bytes `raw` (k, l); the (record, position) of the first byte that is not DNA, or None."
+    x = raw if raw.max(initial=0) < ord('a') else np.bitwise_and(raw, _CASE, out=up)  # upper case only when needed
+    np.equal(x[:, None, :], _ACGT_COL, out=rows)  # the four rows in one pass; every other letter gives a zero column
+    if np.count_nonzero(rows) == raw.size: return None  # only A, C, G, T: the common case
+    miss = ~rows.any(1)
+    codes = _LUT[raw[miss]]  # the table sorts the rest: U, ambiguity codes, anything else
+    if (codes == 3).any(): rows[:, 3] |= np.bitwise_and(raw, _CASE, out=up) == ord('U')
+    bad = np.flatnonzero(codes == 5)
+    return divmod(int(np.flatnonzero(miss)[bad[0]]), raw.shape[1]) if len(bad) else None
 
 # %% ../nbs/00_data.ipynb #1874e72a
+def _numpy_dtype(dtype) -> np.dtype:
+    "The numpy type of a torch dtype; float32 for the ones numpy lacks (bfloat16), converted at the end."
+    try: return torch.empty(0, dtype=dtype).numpy().dtype
+    except TypeError: return np.dtype(np.float32)
+
 def one_hot(seqs: Sequence[str] | str,  # DNA strings (a single string gives N = 1)
             length: int | None = None,  # centre-trim/pad every sequence to this length; None: all must be equal
             strict: bool = True,  # raise on letters that are not DNA/IUPAC; False: zero column and a warning
             dtype=torch.float32,
            ) -> torch.Tensor:  # (N, 4, L), rows A C G T
     "One-hot encode `seqs` into an (N, 4, L) tensor."
-    return _codes_to_onehot(_codes(seqs, length, strict), dtype)
+    raw, seqs = _ascii(seqs, length)
+    N, L = raw.shape
+    out = np.empty((N, 4, L), _numpy_dtype(dtype))
+    direct = out.itemsize == 1  # int8, uint8, bool: the bool rows are written straight into the output
+    k, l = max(1, _CHUNK // max(L, 1)), max(1, min(L, _CHUNK))  # records and positions per block
+    up, buf = np.empty(k * l, np.uint8), None if direct else np.empty(4 * k * l, bool)
+    first = None
+    for s, p in itertools.product(range(0, N, k), range(0, L, l)):
+        r, o = raw[s:s + k, p:p + l], out[s:s + k, :, p:p + l]
+        rows = o.view(bool) if direct else buf[:4 * r.size].reshape(r.shape[0], 4, r.shape[1])
+        bad = _encode_block(r, up[:r.size].reshape(r.shape), rows)
+        if not direct: np.copyto(o, rows, casting='unsafe')
+        if bad and first is None: first = (s + bad[0], p + bad[1])
+        if first and strict: break
+    if first:
+        i, j = first
+        msg = f"seqs: record {i} has {seqs[i][j]!r} at position {j}; expected A, C, G, T or an IUPAC code such as N"
+        if strict: raise DeepMotifError(msg)
+        warnings.warn(msg + ' (read as N)', DeepMotifWarning)
+    X = torch.from_numpy(out)
+    return X if X.dtype == dtype else X.to(dtype)
 
 # %% ../nbs/00_data.ipynb #5c7639de
 def decode(X: torch.Tensor | np.ndarray,  # (N, 4, L) one-hot or scores; (4, L) for one sequence
@@ -461,12 +487,63 @@ def jaspar_motifs() -> dict[str, dict]:
         out[mid] = {'name': m['name'], 'ppm': counts / counts.sum(0, keepdims=True)}
     return out
 
-def motif_by_name(name: str) -> tuple[str, np.ndarray]:
-    "(matrix id, (4, W) probability matrix) of a shipped motif, by TF name or matrix id."
-    ms = jaspar_motifs()
-    for mid, m in ms.items():
-        if name.upper() in (mid.upper(), m['name'].upper()): return mid, m['ppm']
-    raise DeepMotifError(f"motif = {name!r}; must be one of {', '.join(m['name'] for m in ms.values())}")
+# %% ../nbs/00_data.ipynb #20df3dfd
+JASPAR_RELEASE = 'JASPAR2024'  # the release of the shipped matrices, and the pyjaspar release searched after them
+JASPAR_EXTRA = 'pip install "deepmotif[motifs]"'  # how to install pyjaspar
+_JASPAR_ID = re.compile(r'^[A-Z]{2,3}\d{4}(\.\d+)?$', re.I)  # MA0139.2, UN0123.1, or a base id (latest version)
+_JASPAR_DBS: dict = {}
+
+def _id_key(matrix_id: str) -> tuple:
+    "Sort key of a JASPAR id: numeric base id, then version."
+    nums = [int(x) for x in re.findall(r'\d+', matrix_id)]
+    return tuple(nums) or (float('inf'),), matrix_id
+
+def _jaspar_db(release: str = JASPAR_RELEASE):
+    "pyjaspar's database of `release`, opened once; a DeepMotifError when pyjaspar is missing or lacks the release."
+    try: from pyjaspar import jaspardb
+    except ImportError: raise DeepMotifError(f"the JASPAR database needs the optional package 'pyjaspar': {JASPAR_EXTRA}") from None
+    if release not in _JASPAR_DBS:
+        releases = jaspardb().get_releases()
+        if release not in releases: raise DeepMotifError(f"database = {release!r}; pyjaspar has {', '.join(releases)}")
+        _JASPAR_DBS[release] = jaspardb(release=release)
+    return _JASPAR_DBS[release]
+
+def _ppm_of(m) -> np.ndarray:
+    "(4, W) float64 probabilities of a pyjaspar motif."
+    counts = np.array([m.counts[b] for b in ALPHABET], dtype=np.float64)
+    return counts / counts.sum(0, keepdims=True)
+
+def _pyjaspar_motif(name: str, release: str) -> tuple[str, np.ndarray] | None:
+    "(matrix id, PPM) of a factor name or matrix id in a pyjaspar release, or None."
+    db = _jaspar_db(release)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # pyjaspar warns when nothing matches
+        if _JASPAR_ID.match(name): found = [db.fetch_motif_by_id(name.upper())]
+        else: found = [m for m in db.fetch_motifs(collection=None, tf_name=list({name, name.upper()})) if str(m.name).upper() == name.upper()]
+    found = sorted((m for m in found if m is not None), key=lambda m: (not (m.collection == 'CORE' and m.tax_group == 'vertebrates'), _id_key(m.matrix_id)))
+    return (found[0].matrix_id, _ppm_of(found[0])) if found else None
+
+def motif_by_name(name: str,  # a factor name ('CTCF', any case) or a JASPAR matrix id ('MA0139.2')
+                  *, release: str | None = None,  # None: the shipped matrices, then pyjaspar's JASPAR2024; else only that pyjaspar release
+                  use_pyjaspar: bool = True,  # False: the shipped matrices only
+                 ) -> tuple[str, np.ndarray]:  # (matrix id, (4, W) float64 probabilities, rows A C G T)
+    "A JASPAR matrix by factor name or matrix id: the shipped matrices first, then pyjaspar when installed."
+    if not isinstance(name, str) or not name.strip(): raise DeepMotifError(f"motif = {name!r}; expected a factor name such as 'CTCF' or a matrix id")
+    name, ms = name.strip(), jaspar_motifs()
+    if release is None:
+        hits = sorted((mid for mid, m in ms.items() if name.upper() in (mid.upper(), m['name'].upper())), key=_id_key)
+        if hits: return hits[0], ms[hits[0]]['ppm']
+    searched = ''
+    if use_pyjaspar or release is not None:
+        try:
+            found = _pyjaspar_motif(name, release or JASPAR_RELEASE)
+            if found: return found
+            searched = f", or a factor name or matrix id of pyjaspar's {release or JASPAR_RELEASE}"
+        except DeepMotifError:
+            if release is not None: raise
+            searched = f" (install pyjaspar to search all of JASPAR: {JASPAR_EXTRA})"
+    if release is not None: raise DeepMotifError(f"motif = {name!r}; not a factor name or matrix id of pyjaspar's {release}")
+    raise DeepMotifError(f"motif = {name!r}; must be one of {', '.join(m['name'] for m in ms.values())}{searched}")
 
 # %% ../nbs/00_data.ipynb #17040427
 _COMP = str.maketrans('ACGTN', 'TGCAN')

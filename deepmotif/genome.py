@@ -8,7 +8,7 @@ import bisect, contextlib, gzip, hashlib, os, re, shutil, tempfile, warnings, zl
 from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple, Sequence
 import numpy as np
-from .core import DeepMotifError, DeepMotifWarning, check_int
+from .core import DeepMotifError, DeepMotifWarning, Records, check_int
 from .data import SeqData, dinucleotide_shuffle, revcomp
 
 # %% auto #0
@@ -26,12 +26,8 @@ class Interval(NamedTuple):
     summit: int | None = None  # absolute summit position (start + narrowPeak column 10), or None
     line: int = 0  # line of the file it came from (0: not from a file)
 
-class Intervals(list):
-    "A list of `Interval`s that remembers the file they came from."
-    def __init__(self, items: Iterable[Interval] = (),  # the records
-                 source: str = '<memory>'):  # the file, for messages
-        super().__init__(items)
-        self.source = source
+class Intervals(Records):
+    "A list of `Interval`s that remembers the file they came from (`source`)."
 
 # %% ../nbs/00b_genome.ipynb #f0244814
 _INTERVAL_EXT = ('.bed', '.bed3', '.bed6', '.narrowpeak', '.broadpeak')

@@ -20,21 +20,6 @@ __all__ = ['COLUMNS', 'motif_matrix', 'Perturbation', 'marginalize', 'space', 'a
 
 # %% ../nbs/10b_grammar.ipynb #df69b57d
 _CONSENSUS = re.compile(r'^[ACGTN]+$', re.I)
-_MATRIX_ID = re.compile(r'^MA\d{4}\.\d+$', re.I)
-
-def _pyjaspar(name: str) -> np.ndarray | None:
-    "(4, W) counts of a JASPAR matrix id or factor name from pyjaspar's database; None if absent or not installed."
-    try: from pyjaspar import jaspardb
-    except ImportError: return None
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')  # pyjaspar warns when nothing matches
-        try:
-            db = jaspardb()
-            if _MATRIX_ID.match(name): found = [db.fetch_motif_by_id(name.upper())]
-            else: found = [m for m in db.fetch_motifs_by_name(name) if str(m.name).upper() == name.upper()]
-        except Exception: return None  # pyjaspar raises various errors for unknown ids
-    found = sorted((m for m in found if m is not None), key=lambda m: m.matrix_id)
-    return np.array([found[0].counts[b] for b in ALPHABET], dtype=np.float64) if found else None
 
 def _bad_string(motif: str) -> DeepMotifError:
     "The error for a string that is neither a consensus nor a known JASPAR name."
@@ -48,11 +33,8 @@ def _from_string(motif: str) -> torch.Tensor:
     if not motif.strip():
         raise DeepMotifError(f"motif = {motif!r}; expected a consensus, a JASPAR name or a (4, W) matrix")
     if _CONSENSUS.match(motif): return one_hot(motif.upper())[0]
-    try: return torch.as_tensor(motif_by_name(motif.strip())[1], dtype=torch.float32)
-    except DeepMotifError: pass
-    counts = _pyjaspar(motif.strip())
-    if counts is None: raise _bad_string(motif)
-    return torch.as_tensor(counts / counts.sum(0, keepdims=True), dtype=torch.float32)
+    try: return torch.as_tensor(motif_by_name(motif)[1], dtype=torch.float32)
+    except DeepMotifError: raise _bad_string(motif) from None
 
 def motif_matrix(motif,  # consensus ('AGATAA', N keeps the background), JASPAR name or id, or a (4, W) matrix
                 ) -> torch.Tensor:  # (4, W) float32, columns summing to 1 (or 0: keep the background base)

@@ -141,7 +141,7 @@ def save_model(model: nn.Module,  # a model from build_model
     atomic_dir(path, write)
     return path
 
-# %% ../nbs/01_models.ipynb #a0cc9237
+# %% ../nbs/01_models.ipynb #efc0b5a1
 _INT_MAX = 1 << 16  # no size in a config may exceed this: a damaged file must not allocate gigabytes
 _HPARAMS = {'n_filters': 'size', 'kernel_sizes': 'sizes', 'kernel_size': 'size', 'pool': 'size', 'dropout': 'fraction',
             'n_outputs': 'size', 'hidden': 'size', 'forget_bias': 'number_or_null', 'pooling': 'pooling'}
@@ -175,6 +175,7 @@ def _check_config(cfg: dict, where) -> None:
         raise DeepMotifError(f"{where}: seq_length = {L!r}; must be a positive integer or null")
     if not isinstance(cfg.get('metrics', {}), dict): raise DeepMotifError(f"{where}: metrics = {cfg['metrics']!r}; must be a mapping")
 
+# %% ../nbs/01_models.ipynb #7f54be97
 def read_config(path: str | os.PathLike) -> dict:
     "The config.json of a model folder, checked to be ours."
     path = Path(path)

@@ -11,7 +11,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 import torch
 from torch import nn
-from .data import DeepMotifError, SeqData, read_sequences
+from .data import DeepMotifError, SeqData, read_sequences, JASPAR_EXTRA, _jaspar_db, _ppm_of
 from .models import evaluating, load_model
 from .core import atomic_write
 from .core import check_X
@@ -285,7 +285,7 @@ def find_motifs(model: nn.Module,  # a trained model
     return cluster_seqlets(sl, S, X, similarity=similarity, min_seqlets=min_seqlets, max_motifs=max_motifs, source=source)
 
 # %% ../nbs/11_motifs.ipynb #23bc8191
-EXTRA = 'pip install "deepmotif[motifs]"'
+EXTRA = JASPAR_EXTRA  # how to install the optional packages
 
 def _require(module: str, what: str):
     "Import an optional dependency, or a DeepMotifError saying how to install the extra."
@@ -304,17 +304,10 @@ def jaspar(release: str = 'JASPAR2024',  # a pyjaspar release name
            tax_group: str | None = 'vertebrates',  # taxonomic group; None: all
           ) -> Database:
     "A JASPAR release as PPMs (latest version of each matrix), read once per argument set."
-    pyjaspar = _require('pyjaspar', 'the JASPAR database')
-    db = pyjaspar.jaspardb(release=release) if release in pyjaspar.jaspardb().get_releases() else None
-    if db is None: raise DeepMotifError(f"database = {release!r}; pyjaspar has {', '.join(pyjaspar.jaspardb().get_releases())}")
-    ms = db.fetch_motifs(collection=collection, tax_group=tax_group)
+    ms = _jaspar_db(release).fetch_motifs(collection=collection, tax_group=tax_group)  # opened by the data chapter
     if not ms: raise DeepMotifError(f"{release}: no motifs in collection {collection!r}, tax_group {tax_group!r}")
-    ppms = []
-    for m in ms:
-        c = np.array([m.counts[b] for b in 'ACGT'], dtype=np.float64)
-        p = c / c.sum(0, keepdims=True)
-        p.setflags(write=False)
-        ppms.append(p)
+    ppms = [_ppm_of(m) for m in ms]
+    for p in ppms: p.setflags(write=False)
     return Database(tuple(m.matrix_id for m in ms), tuple(m.name for m in ms), tuple(ppms))
 
 def _database(database, collection, tax_group) -> Database:

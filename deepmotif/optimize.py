@@ -30,12 +30,22 @@ def to_ppm(X: torch.Tensor,  # (..., 4, L) optimized input
 # %% ../nbs/05_optimize.ipynb #8e8cd912
 class Optimized(NamedTuple):
     "Result of `optimize_input`: the best start's PPM, every start's PPM and raw input, and probabilities per step."
-    pwm: torch.Tensor  # (4, L) PPM of the start with the highest final probability
-    pwms: torch.Tensor  # (n_starts, 4, L) PPM of every start
+    ppm: torch.Tensor  # (4, L) PPM of the start with the highest final logit
+    ppms: torch.Tensor  # (n_starts, 4, L) PPM of every start
     inputs: torch.Tensor  # (n_starts, 4, L) what the model was fed at the end
     trajectory: torch.Tensor  # (steps, n_starts) positive-class probability at every step
     scores: torch.Tensor  # (n_starts,) final probability
     logits: torch.Tensor  # (n_starts,) final logit, which ranks the starts (probabilities saturate at 1)
+
+    @property
+    def pwm(self) -> torch.Tensor:
+        "`ppm` under its former name (read only)."
+        return self.ppm
+
+    @property
+    def pwms(self) -> torch.Tensor:
+        "`ppms` under its former name (read only)."
+        return self.ppms
 
 METHODS = ('paper', 'softmax')
 
@@ -79,8 +89,8 @@ def optimize_input(model: nn.Module,  # a model returning logits
         finally:
             for p in m.parameters(): p.requires_grad_(True)
     x = x.cpu()
-    pwms = to_ppm(x) if method == 'paper' else x
-    return Optimized(pwms[int(logits.argmax())], pwms, x, traj, torch.sigmoid(logits), logits)
+    ppms = to_ppm(x) if method == 'paper' else x
+    return Optimized(ppms[int(logits.argmax())], ppms, x, traj, torch.sigmoid(logits), logits)
 
 # %% ../nbs/05_optimize.ipynb #62d3599e
 class Alignment(NamedTuple):

@@ -15,22 +15,22 @@ from .core import auroc
 __all__ = ['KINDS', 'saliency', 'position_importance', 'site_auroc']
 
 # %% ../nbs/03_saliency.ipynb #14938703
-from .core import check_X  # the one (N, 4, L) validator, in the core chapter; importable from here as before
+from .core import check_X, as_batch, unbatch  # the (N, 4, L) validator and the single-sequence rule, in the core chapter
 
 # %% ../nbs/03_saliency.ipynb #31f20d81
 KINDS = ('paper', 'gradient', 'grad_x_input')
 
 def saliency(model: nn.Module,  # a model returning logits (N, n_outputs)
-             X,  # (N, 4, L) one-hot input, or a SeqData
+             X,  # (N, 4, L) one-hot input, one (4, L) sequence, or a SeqData
              *, target: int = 0,  # output to explain
              kind: str = 'paper',  # 'paper' (|grad| * x), 'gradient' or 'grad_x_input'
              batch_size: int = 256,  # sequences per backward pass
              device=None,  # None: CUDA when available
              verbose: bool = False,  # progress bar over batches
-            ) -> torch.Tensor:  # (N, 4, L) float32 on CPU
+            ) -> torch.Tensor:  # (N, 4, L) float32 on CPU; (4, L) for one (4, L) sequence
     "Saliency map of `output[:, target]` with respect to the one-hot input."
     if kind not in KINDS: raise DeepMotifError(f"kind = {kind!r}; must be one of {', '.join(KINDS)}")
-    X = check_X(X)
+    X, single = as_batch(X)
     from tqdm.auto import tqdm
     out = []
     with evaluating(model, device) as (m, dev), torch.backends.cudnn.flags(enabled=False):
@@ -42,7 +42,7 @@ def saliency(model: nn.Module,  # a model returning logits (N, n_outputs)
             x = x.detach()
             s = g.abs() * x if kind == 'paper' else g if kind == 'gradient' else g * x
             out.append(s.float().cpu())
-    return torch.cat(out) if out else torch.zeros_like(X)
+    return unbatch(torch.cat(out) if out else torch.zeros_like(X), single)
 
 # %% ../nbs/03_saliency.ipynb #f388dc6b
 def position_importance(S: torch.Tensor,  # (N, 4, L) or (4, L) saliency

@@ -10,6 +10,7 @@ from torch import nn
 import torch.nn.functional as F
 from .data import DeepMotifError, DeepMotifWarning, SeqData
 from .models import evaluating
+from .core import as_batch, unbatch
 
 # %% auto #0
 __all__ = ['VARIANTS', 'temporal_scores_reference', 'temporal_scores']
@@ -17,8 +18,8 @@ __all__ = ['VARIANTS', 'temporal_scores_reference', 'temporal_scores']
 # %% ../nbs/04_temporal.ipynb #4e26493d
 VARIANTS = ('paper', 'strict')
 
-def _check(model: nn.Module, X, target, variant: str, batch_size) -> tuple[torch.Tensor, int]:
-    "Check the model and the options on entry; return X as a float32 tensor and the target index."
+def _check(model: nn.Module, X, target, variant: str, batch_size) -> tuple[torch.Tensor, int, bool]:
+    "Check the model and the options on entry; return X as a float32 (N, 4, L) tensor, the target index, and whether X was one (4, L) sequence."
     if variant not in VARIANTS: raise DeepMotifError(f"variant = {variant!r}; must be 'paper' or 'strict'")
     lstm = getattr(model, 'lstm', None)
     if not isinstance(lstm, nn.LSTM) or not all(hasattr(model, a) for a in ('features', 'dropout', 'head')):
@@ -26,17 +27,14 @@ def _check(model: nn.Module, X, target, variant: str, batch_size) -> tuple[torch
                              "(an RNN or a CNN-RNN: features, lstm, dropout and head)")
     if lstm.num_layers != 1 or not lstm.bidirectional or not lstm.batch_first or lstm.proj_size:
         raise DeepMotifError(f"model.lstm = {lstm}; must be one bidirectional, batch-first layer without projection")
-    if isinstance(X, SeqData): X = X.X
-    X = torch.as_tensor(X, dtype=torch.float32)
-    if X.ndim != 3 or X.shape[1] != 4: raise DeepMotifError(f"X has shape {tuple(X.shape)}; expected (N, 4, L)")
-    if X.shape[2] < 1: raise DeepMotifError(f"X has shape {tuple(X.shape)}; sequences must have at least one position")
+    X, single = as_batch(X)
     n_out = model.head.out_features
     try: target = operator.index(target)
     except TypeError: raise DeepMotifError(f"target = {target!r}; must be an integer output index") from None
     if not 0 <= target < n_out: raise DeepMotifError(f"target = {target}; must be between 0 and {n_out - 1} (the model has {n_out} outputs)")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise DeepMotifError(f"batch_size = {batch_size!r}; must be a positive integer")
-    return X, target
+    return X, target, single
 
 # %% ../nbs/04_temporal.ipynb #69b56ef3
 def _pooling(model: nn.Module) -> str:
@@ -49,15 +47,15 @@ def _recurrent_logits(model: nn.Module, feats: torch.Tensor) -> torch.Tensor:
     return model.head(model.dropout(out.amax(1) if _pooling(model) == 'max' else out.mean(1)))
 
 def temporal_scores_reference(model: nn.Module,  # an RNN or a CNN-RNN
-                              X,  # (N, 4, L) one-hot, or a SeqData
+                              X,  # (N, 4, L) one-hot, one (4, L) sequence, or a SeqData
                               *, target: int = 0,  # output to explain
                               variant: str = 'paper',  # 'paper': whole-sequence convolution features; 'strict': model(prefix)
                               batch_size: int = 64,  # sequences per batch
                               device=None,  # None: CUDA when available
                               verbose: bool = False,  # show a progress bar over positions
-                             ) -> torch.Tensor:  # (N, 2, L): forward (prefix) and backward (suffix) probabilities
+                             ) -> torch.Tensor:  # (N, 2, L): forward (prefix) and backward (suffix) probabilities; (2, L) for one sequence
     "Temporal output scores by brute force: the model run once per prefix and once per suffix."
-    X, target = _check(model, X, target, variant, batch_size)
+    X, target, single = _check(model, X, target, variant, batch_size)
     N, _, L = X.shape
     out = torch.empty(N, 2, L)
     from tqdm.auto import tqdm
@@ -69,7 +67,7 @@ def temporal_scores_reference(model: nn.Module,  # an RNN or a CNN-RNN
             for t in tqdm(range(L), desc='temporal scores (reference)', disable=not verbose, leave=False):
                 out[a:a + batch_size, 0, t] = torch.sigmoid(run(0, t + 1)[:, target]).float().cpu()
                 out[a:a + batch_size, 1, t] = torch.sigmoid(run(t, L)[:, target]).float().cpu()
-    return out
+    return unbatch(out, single)
 
 # %% ../nbs/04_temporal.ipynb #5ee2ca56
 def _direction(lstm: nn.LSTM, reverse: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -203,24 +201,24 @@ def _batch_scores(m: nn.Module, xb: torch.Tensor, target: int, strict: bool) -> 
 
 # %% ../nbs/04_temporal.ipynb #aa20e36f
 def temporal_scores(model: nn.Module,  # an RNN or a CNN-RNN
-                    X,  # (N, 4, L) one-hot, or a SeqData
+                    X,  # (N, 4, L) one-hot, one (4, L) sequence, or a SeqData
                     *, target: int = 0,  # output to explain
                     variant: str = 'paper',  # 'paper': whole-sequence convolution features; 'strict': model(prefix)
                     batch_size: int = 64,  # sequences per batch (memory grows with batch_size * L)
                     device=None,  # None: CUDA when available
                     verbose: bool = False,  # show a progress bar over batches
-                   ) -> torch.Tensor:  # (N, 2, L): forward (prefix) and backward (suffix) probabilities
+                   ) -> torch.Tensor:  # (N, 2, L): forward (prefix) and backward (suffix) probabilities; (2, L) for one sequence
     "Probability of `target` after reading each prefix (row 0) and each suffix (row 1) of every sequence."
-    X, target = _check(model, X, target, variant, batch_size)
+    X, target, single = _check(model, X, target, variant, batch_size)
     strict = variant == 'strict'
     stem = getattr(model, 'stem', None)
     if strict and stem is not None and _conv_stem(stem) is None:
         warnings.warn(f"model.stem is not a same-padded Conv1d followed by pointwise layers; variant='strict' "
                       "runs the reference loop (2L model runs per batch)", DeepMotifWarning)
-        return temporal_scores_reference(model, X, target=target, variant=variant, batch_size=batch_size, device=device, verbose=verbose)
+        return unbatch(temporal_scores_reference(model, X, target=target, variant=variant, batch_size=batch_size, device=device, verbose=verbose), single)
     from tqdm.auto import tqdm
     out = []
     with evaluating(model, device) as (m, dev), torch.no_grad():
         for a in tqdm(range(0, len(X), batch_size), desc='temporal scores', disable=not verbose):
             out.append(_batch_scores(m, X[a:a + batch_size].to(dev), target, strict).float().cpu())
-    return torch.cat(out) if out else torch.zeros(0, 2, X.shape[2])
+    return unbatch(torch.cat(out) if out else torch.zeros(0, 2, X.shape[2]), single)

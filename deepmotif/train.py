@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from .data import SeqData, DeepMotifError, DeepMotifWarning, one_hot
 from .models import evaluating, get_device
-from .core import atomic_write
+from .core import atomic_write, as_batch, unbatch
 from .distributed import Dist, dist_context, rank_part, all_sum, sharded_map
 from .core import auroc, auprc
 
@@ -21,32 +21,35 @@ from .core import auroc, auprc
 __all__ = ['PRESETS', 'DEFAULT_LR', 'DEFAULT_WEIGHT_DECAY', 'predict_logits', 'predict', 'ranking_metrics', 'evaluate', 'History',
            'fit']
 
-# %% ../nbs/02_train.ipynb #58526306
-def _as_X(model: nn.Module, data) -> torch.Tensor:
-    "(N, 4, L) float32 input for `model` from a SeqData, a tensor or an array."
+# %% ../nbs/02_train.ipynb #47323648
+def _as_X(model: nn.Module, data) -> tuple[torch.Tensor, bool]:
+    "(N, 4, L) float32 input for `model` from a SeqData, a tensor or an array, and whether it was one (4, L) sequence."
     if isinstance(data, SeqData):
         L = getattr(model, 'seq_length', None)
-        return data.X if L in (None, data.length) else one_hot(data.seqs, length=L, strict=False)
-    X = torch.as_tensor(data, dtype=torch.float32)
-    if X.ndim != 3 or X.shape[1] != 4: raise DeepMotifError(f"X has shape {tuple(X.shape)}; expected (N, 4, L)")
-    return X
+        return (data.X if L in (None, data.length) else one_hot(data.seqs, length=L, strict=False)), False
+    return as_batch(data, 'X')
 
-def predict_logits(model: nn.Module, X, *, batch_size: int = 512, device=None) -> torch.Tensor:
-    "Logits (N, n_outputs) of `model` on `X` (a tensor or a SeqData), computed in batches."
-    X = _as_X(model, X)
+def _logits(model: nn.Module, X: torch.Tensor, batch_size: int, device) -> torch.Tensor:
+    "Logits (N, n_outputs) of `model` on the (N, 4, L) tensor `X`, in batches, without gradients."
     with evaluating(model, device) as (m, dev), torch.no_grad():
         outs = [m(X[i:i + batch_size].to(dev)).float().cpu() for i in range(0, len(X), batch_size)]
     return torch.cat(outs) if outs else torch.zeros(0, 1)
 
+def predict_logits(model: nn.Module, X, *, batch_size: int = 512, device=None) -> torch.Tensor:
+    "Logits (N, n_outputs) of `model` on `X` (a tensor or a SeqData), computed in batches; (n_outputs,) for one (4, L) sequence."
+    X, single = _as_X(model, X)
+    return unbatch(_logits(model, X, batch_size, device), single)
+
 def predict(model: nn.Module,  # a trained model
-            X,  # (N, 4, L) one-hot tensor or a SeqData
+            X,  # (N, 4, L) one-hot tensor or array, one (4, L) sequence, or a SeqData
             *, batch_size: int = 512,  # sequences per forward pass
             target: int | None = 0,  # output to return; None: all outputs (N, n_outputs)
             device=None,  # None: CUDA when available
-           ) -> np.ndarray:  # probabilities, (N,) for one target
+           ) -> np.ndarray:  # probabilities, (N,) for one target; without the N axis for one (4, L) sequence
     "Positive-class probabilities sigmoid(logit) of `model` on `X`."
-    p = torch.sigmoid(predict_logits(model, X, batch_size=batch_size, device=device)).numpy()
-    return p if target is None else p[:, target]
+    X, single = _as_X(model, X)
+    p = torch.sigmoid(_logits(model, X, batch_size, device)).numpy()
+    return unbatch(p if target is None else p[:, target], single)
 
 # %% ../nbs/02_train.ipynb #07c4a9f2
 def ranking_metrics(y: np.ndarray, p: np.ndarray, source: str = 'data') -> dict:
@@ -184,7 +187,88 @@ def _reinitialise(model: nn.Module, opt, sched, hp: dict, seed: int) -> None:
     for g in opt.param_groups: g['lr'] = hp['lr']
     sched.last_epoch = 0
 
-# %% ../nbs/02_train.ipynb #907c3d1f
+# %% ../nbs/02_train.ipynb #934478af
+def _settings(preset: str, arch: str | None, patience, **given) -> dict:
+    "The preset's settings with the `given` ones that are not None (and `patience` unless -1), checked."
+    if preset not in PRESETS: raise DeepMotifError(f"preset = {preset!r}; must be one of {', '.join(PRESETS)}")
+    hp = dict(PRESETS[preset])
+    for k, v in given.items():
+        if v is not None: hp[k] = v
+    if patience != -1: hp['patience'] = patience
+    if hp['lr'] is None: hp['lr'] = DEFAULT_LR.get(arch, 1e-3)
+    if hp['weight_decay'] is None: hp['weight_decay'] = DEFAULT_WEIGHT_DECAY.get(arch, 0.0)
+    for k in ('epochs', 'batch_size', 'lr_step'):
+        if not isinstance(hp[k], int) or hp[k] < 1: raise DeepMotifError(f"{k} = {hp[k]!r}; must be a positive integer")
+    if not hp['lr'] > 0: raise DeepMotifError(f"lr = {hp['lr']!r}; must be positive")
+    if not 0 <= hp['weight_decay'] < math.inf: raise DeepMotifError(f"weight_decay = {hp['weight_decay']!r}; must be a finite number >= 0")
+    if isinstance(hp['restarts'], bool) or not isinstance(hp['restarts'], int) or hp['restarts'] < 0:
+        raise DeepMotifError(f"restarts = {hp['restarts']!r}; must be an integer >= 0")
+    if not 0 <= hp['weight_decay_after'] <= 1: raise DeepMotifError(f"weight_decay_after = {hp['weight_decay_after']!r}; must be an AUROC in [0, 1]")
+    return hp
+
+def _check_labels(train: SeqData, valid: SeqData) -> None:
+    "Both sets labelled, with both classes present."
+    for name, d in (('train', train), ('valid', valid)):
+        if d.labels is None: raise DeepMotifError(f"{name} ({d.source}): no labels")
+    if len(np.unique(train.labels)) < 2: raise DeepMotifError(f"train ({train.source}): only one class among the labels")
+    if len(np.unique(valid.labels)) < 2: raise DeepMotifError(f"valid ({valid.source}): only one class among the labels")
+
+def _patience_over(hist: History, hp: dict, e: int) -> bool:
+    "True when `patience` epochs have passed since the best epoch (or the last restart) after epoch `e`."
+    return hp['patience'] is not None and e - max(hist.best_epoch, _last_restart(hist)) >= hp['patience']
+
+def _valid_metrics(model, Xv: torch.Tensor, valid: SeqData, dev, ctx: Dist) -> dict | None:
+    "Validation loss, AUROC and AUPRC of `model`; None when its output is not finite."
+    pv = torch.sigmoid(_valid_logits(model, Xv, dev, ctx)[:, 0]).numpy()
+    if not np.isfinite(pv).all(): return None
+    yv = valid.labels
+    vloss = float(nn.functional.binary_cross_entropy(torch.from_numpy(pv).double().clamp(1e-7, 1 - 1e-7), torch.from_numpy(yv).double()))
+    m = ranking_metrics(yv, pv, valid.source)
+    return dict(valid_loss=vloss, valid_auroc=m['auroc'], valid_auprc=m['auprc'])
+
+# %% ../nbs/02_train.ipynb #2596b448
+def _epochs(model, net, opt, sched, hp: dict, hist: History, best_state: dict, start: int, done: bool,
+            train: SeqData, valid: SeqData, seed: int, dev, ctx: Dist, checkpoint, verbose: bool, callback) -> dict:
+    "Train from epoch `start` until `epochs`, early stopping or a non-finite loss; returns the best weights."
+    Xt, yt, Xv = train.X, train.y, valid.X
+    from tqdm.auto import tqdm
+    bar = tqdm(range(hp['epochs'] if done else start, hp['epochs']), desc=f'fit {getattr(model, "arch", "model")}', disable=not (verbose and ctx.main),
+               initial=start, total=hp['epochs'], unit='epoch')
+    hist.stopped = 'early stopping' if done else 'epochs'
+    for epoch in bar:
+        t0 = time.perf_counter()
+        decay_on = hp['weight_decay_after'] <= 0 or hist.best_auroc >= hp['weight_decay_after']  # the best so far: on stays on
+        for g in opt.param_groups: g['weight_decay'] = hp['weight_decay'] if decay_on else 0.0
+        loss = _run_epoch(net, opt, Xt, yt, epoch, seed, hp['batch_size'], hp['clip'], dev, ctx)
+        if not math.isfinite(loss):
+            _stop_not_finite(hist, epoch, 'the training loss')
+            break
+        sched.step()
+        vm = _valid_metrics(model, Xv, valid, dev, ctx)
+        if vm is None:
+            _stop_not_finite(hist, epoch, "the model's output on the validation data")
+            break
+        hist.records.append(dict(epoch=epoch + 1, train_loss=loss, **vm, lr=opt.param_groups[0]['lr'],
+                                 weight_decay=opt.param_groups[0]['weight_decay'], seconds=time.perf_counter() - t0))
+        if vm['valid_auroc'] > hist.best_auroc:
+            hist.best_auroc, hist.best_epoch = vm['valid_auroc'], epoch + 1
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        bar.set_postfix(loss=f'{loss:.3f}', auroc=f"{vm['valid_auroc']:.3f}", best=f'{hist.best_auroc:.3f}@{hist.best_epoch}')
+        if checkpoint and ctx.main:
+            _save_checkpoint(Path(checkpoint), dict(epoch=epoch + 1, model=model.state_dict(), optimizer=opt.state_dict(),
+                                                     scheduler=sched.state_dict(), best_model=best_state, history=hist.records,
+                                                     best_epoch=hist.best_epoch, best_auroc=hist.best_auroc, hparams=hp, seed=seed))
+        if callback is not None and ctx.main: callback(hist)
+        if _patience_over(hist, hp, epoch + 1) and _stuck(hist, hp):  # never left chance: start again from new weights (same on every rank)
+            _reinitialise(model, opt, sched, hp, seed + 7919 * (_n_restarts(hist) + 1))
+            hist.records[-1]['restart'] = True
+        elif _patience_over(hist, hp, epoch + 1):
+            hist.stopped = 'early stopping'
+            break
+    bar.close()
+    return best_state
+
+# %% ../nbs/02_train.ipynb #6027851b
 def fit(model: nn.Module,  # a model from build_model (trained in place)
         train: SeqData,  # labelled training sequences
         valid: SeqData,  # labelled validation sequences: model selection and early stopping
@@ -207,27 +291,9 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
         callback: Callable | None = None,  # called with the History after every epoch (on rank 0 only)
        ) -> History:
     "Train `model` with Adam, keeping the epoch with the best validation AUROC."
-    if preset not in PRESETS: raise DeepMotifError(f"preset = {preset!r}; must be one of {', '.join(PRESETS)}")
-    hp = dict(PRESETS[preset])
-    for k, v in dict(epochs=epochs, lr=lr, batch_size=batch_size, clip=clip, lr_step=lr_step, lr_gamma=lr_gamma,
-                     weight_decay=weight_decay, weight_decay_after=weight_decay_after, restarts=restarts).items():
-        if v is not None: hp[k] = v
-    if patience != -1: hp['patience'] = patience
-    arch = getattr(model, 'arch', None)
-    if hp['lr'] is None: hp['lr'] = DEFAULT_LR.get(arch, 1e-3)
-    if hp['weight_decay'] is None: hp['weight_decay'] = DEFAULT_WEIGHT_DECAY.get(arch, 0.0)
-    for k in ('epochs', 'batch_size', 'lr_step'):
-        if not isinstance(hp[k], int) or hp[k] < 1: raise DeepMotifError(f"{k} = {hp[k]!r}; must be a positive integer")
-    if not hp['lr'] > 0: raise DeepMotifError(f"lr = {hp['lr']!r}; must be positive")
-    if not 0 <= hp['weight_decay'] < math.inf: raise DeepMotifError(f"weight_decay = {hp['weight_decay']!r}; must be a finite number >= 0")
-    if isinstance(hp['restarts'], bool) or not isinstance(hp['restarts'], int) or hp['restarts'] < 0:
-        raise DeepMotifError(f"restarts = {hp['restarts']!r}; must be an integer >= 0")
-    if not 0 <= hp['weight_decay_after'] <= 1: raise DeepMotifError(f"weight_decay_after = {hp['weight_decay_after']!r}; must be an AUROC in [0, 1]")
-    for name, d in (('train', train), ('valid', valid)):
-        if d.labels is None: raise DeepMotifError(f"{name} ({d.source}): no labels")
-    if len(np.unique(train.labels)) < 2: raise DeepMotifError(f"train ({train.source}): only one class among the labels")
-    if len(np.unique(valid.labels)) < 2: raise DeepMotifError(f"valid ({valid.source}): only one class among the labels")
-
+    hp = _settings(preset, getattr(model, 'arch', None), patience, epochs=epochs, lr=lr, batch_size=batch_size, clip=clip,
+                   lr_step=lr_step, lr_gamma=lr_gamma, weight_decay=weight_decay, weight_decay_after=weight_decay_after, restarts=restarts)
+    _check_labels(train, valid)
     ctx = dist_context()  # inside torchrun / --nproc: this rank of several; otherwise rank 0 of 1
     dev = get_device(device)
     model.to(dev)
@@ -240,48 +306,9 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
     net = model
     if ctx.world > 1:  # DDP averages gradients over ranks; built after resuming, it also checks that replicas agree
         net = nn.parallel.DistributedDataParallel(model, device_ids=[dev] if dev.type == 'cuda' else None)
-    def patience_over(e): return hp['patience'] is not None and e - max(hist.best_epoch, _last_restart(hist)) >= hp['patience']
-    done = patience_over(start) if start else False  # a resumed run that had already stopped early stays stopped
-    Xt, yt, Xv = train.X, train.y, valid.X
-    from tqdm.auto import tqdm
-    bar = tqdm(range(hp['epochs'] if done else start, hp['epochs']), desc=f'fit {getattr(model, "arch", "model")}', disable=not (verbose and ctx.main),
-               initial=start, total=hp['epochs'], unit='epoch')
-    hist.stopped = 'early stopping' if done else 'epochs'
-    for epoch in bar:
-        t0 = time.perf_counter()
-        decay_on = hp['weight_decay_after'] <= 0 or hist.best_auroc >= hp['weight_decay_after']  # the best so far: on stays on
-        for g in opt.param_groups: g['weight_decay'] = hp['weight_decay'] if decay_on else 0.0
-        loss = _run_epoch(net, opt, Xt, yt, epoch, seed, hp['batch_size'], hp['clip'], dev, ctx)
-        if not math.isfinite(loss):
-            _stop_not_finite(hist, epoch, 'the training loss')
-            break
-        sched.step()
-        pv = torch.sigmoid(_valid_logits(model, Xv, dev, ctx)[:, 0]).numpy()
-        if not np.isfinite(pv).all():
-            _stop_not_finite(hist, epoch, "the model's output on the validation data")
-            break
-        yv = valid.labels
-        vloss = float(nn.functional.binary_cross_entropy(torch.from_numpy(pv).double().clamp(1e-7, 1 - 1e-7), torch.from_numpy(yv).double()))
-        m = ranking_metrics(yv, pv, valid.source)
-        hist.records.append(dict(epoch=epoch + 1, train_loss=loss, valid_loss=vloss, valid_auroc=m['auroc'], valid_auprc=m['auprc'],
-                                 lr=opt.param_groups[0]['lr'], weight_decay=opt.param_groups[0]['weight_decay'],
-                                 seconds=time.perf_counter() - t0))
-        if m['auroc'] > hist.best_auroc:
-            hist.best_auroc, hist.best_epoch = m['auroc'], epoch + 1
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        bar.set_postfix(loss=f'{loss:.3f}', auroc=f"{m['auroc']:.3f}", best=f'{hist.best_auroc:.3f}@{hist.best_epoch}')
-        if checkpoint and ctx.main:
-            _save_checkpoint(Path(checkpoint), dict(epoch=epoch + 1, model=model.state_dict(), optimizer=opt.state_dict(),
-                                                     scheduler=sched.state_dict(), best_model=best_state, history=hist.records,
-                                                     best_epoch=hist.best_epoch, best_auroc=hist.best_auroc, hparams=hp, seed=seed))
-        if callback is not None and ctx.main: callback(hist)
-        if patience_over(epoch + 1) and _stuck(hist, hp):  # never left chance: start again from new weights (same on every rank)
-            _reinitialise(model, opt, sched, hp, seed + 7919 * (_n_restarts(hist) + 1))
-            hist.records[-1]['restart'] = True
-        elif patience_over(epoch + 1):
-            hist.stopped = 'early stopping'
-            break
-    bar.close()
+    done = _patience_over(hist, hp, start) if start else False  # a resumed run that had already stopped early stays stopped
+    best_state = _epochs(model, net, opt, sched, hp, hist, best_state, start, done, train, valid, seed, dev, ctx,
+                         checkpoint, verbose, callback)
     del net
     model.load_state_dict(best_state)
     model.eval()

@@ -11,7 +11,7 @@ from typing import Iterable, Iterator, NamedTuple, Sequence
 import numpy as np
 import torch
 from torch import nn
-from .core import DeepMotifError, DeepMotifWarning, atomic_write, check_int, check_target
+from .core import DeepMotifError, DeepMotifWarning, Records, atomic_write, check_int, check_target
 from .data import one_hot
 from .genome import Genome
 from .train import predict_logits
@@ -32,12 +32,8 @@ class Variant(NamedTuple):
     alt: str  # alternative base, upper case
     line: int = 0  # line of the VCF it came from (0: not from a file)
 
-class Variants(list):
-    "A list of `Variant`s that remembers the VCF they came from."
-    def __init__(self, items: Iterable[Variant] = (),  # the variants
-                 source: str = '<memory>'):  # the file, for messages
-        super().__init__(items)
-        self.source = source
+class Variants(Records):
+    "A list of `Variant`s that remembers the VCF they came from (`.source`)."
 
 # %% ../nbs/10c_variants.ipynb #9d1921c8
 def _open_vcf(path: Path):

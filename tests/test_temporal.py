@@ -139,7 +139,7 @@ BAD = [  # (argument, value, message fragment)
     ('model', nn.Linear(4, 1), 'model is a Linear'),
     ('X', torch.zeros(2, 10), 'X has shape (2, 10); expected (N, 4, L)'),
     ('X', torch.zeros(2, 5, 10), 'X has shape (2, 5, 10)'),
-    ('X', torch.zeros(2, 4, 0), 'at least one position'),
+    ('X', torch.zeros(2, 4, 0), 'X has shape (2, 4, 0); expected (N, 4, L) or (4, L)'),
     ('variant', 'exact', "variant = 'exact'; must be 'paper' or 'strict'"),
     ('target', 2, 'target = 2; must be between 0 and 1'),
     ('target', -1, 'target = -1'),
