@@ -1,12 +1,13 @@
 """Attribution checks that print figures: ISM speed and agreement against tangermeme's saturation_mutagenesis (both
-on the CPU or both on the given device, measured in one run), and integrated-gradients completeness per architecture.
+on the CPU or both on the given device, measured in one run), integrated-gradients completeness per architecture, and
+DeepLIFT against Captum and tangermeme (where the numbers differ and which of them sums to f(x) - mean f(reference)).
 
 usage: python benchmarks/attribution_checks.py [--n 100] [--lengths 101 1000] [--n-long 100] [--archs cnn cnn-rnn]
-                                                [--skip-ism] [--skip-ig] [--device cpu]
+                                                [--skip-ism] [--skip-ig] [--skip-deeplift] [--device cpu]
 """
 import argparse, time, warnings
 import torch
-from deepmotif.attribution import ism, integrated_gradients, _baselines
+from deepmotif.attribution import ism, integrated_gradients, deeplift, _baselines, _GlobalMaxCNN
 from deepmotif.data import synthetic_dataset, train_valid_split
 from deepmotif.models import build_model
 from deepmotif.train import fit
@@ -67,13 +68,58 @@ def ig_completeness(a, dev):
                   f'| {rel_r.max():.2e} | {floor.max():.2e} | {t:.1f} |' + (f' warning: {w[0].message}' if w else ''), flush=True)
 
 
+def deeplift_check(a, dev):
+    """DeepLIFT of the paper-sized CNN (build_model('cnn'), seed 0, untrained and briefly trained) by ours, tangermeme and
+    Captum, each on the model as it is and on the same model with its global max as a MaxPool1d module; every
+    (sequence, reference) pair run alone and averaged over references, so that all use the same references."""
+    from captum.attr import DeepLift
+    from tangermeme.deep_lift_shap import deep_lift_shap
+    print('\n## DeepLIFT: ours vs tangermeme deep_lift_shap and Captum DeepLift (DeepSHAP = mean over the same references)')
+    print('sum err: max |sum(A) - (f(x) - mean f(ref))|, f the model in float64; diff: max |A - ours|')
+    print('| model | references | method | graph | sum err | diff vs ours | diff vs float64 rule |')
+    print('|---|---|---|---|---|---|---|')
+    g = torch.Generator().manual_seed(0)
+    X = torch.nn.functional.one_hot(torch.randint(0, 4, (a.n_deeplift, 101), generator=g), 4).transpose(1, 2).float()
+    data = synthetic_dataset('single', n=1000, seed=0)
+    tr, va = train_valid_split(data, 0.2, seed=0)
+    for trained in (False, True):
+        torch.manual_seed(0)
+        m = build_model('cnn')
+        if trained: fit(m, tr, va, epochs=1, lr=1e-3, verbose=False, device='cpu')
+        m.eval()
+        name = 'cnn, 1 epoch' if trained else 'cnn, untrained'
+        for bl, K in (('zero', 1), ('shuffle', 10)):
+            B = _baselines(X, bl, K, 0)  # (K, N, 4, L): the references ours uses
+            Xp, Bp = X.repeat(K, 1, 1), B.reshape(-1, 4, X.shape[2])
+            m64 = _GlobalMaxCNN(m, X.shape[2]).double().eval()
+            with torch.no_grad(): gap = m64(X.double())[:, 0] - m64(Bp.double())[:, 0].view(K, -1).mean(0)
+            mean = lambda A: A.reshape(K, -1, 4, X.shape[2]).mean(0)
+            ours = deeplift(m, X, baseline=bl, n_baselines=K, device='cpu')
+            exact = deep_lift_shap(m64, X.double(), references=B.transpose(0, 1).double().contiguous(), device='cpu',
+                                   warning_threshold=1e9).double()
+            runs = [('ours (deeplift)', 'global max as MaxPool1d', ours)]
+            for graph, net in (('as built (amax in forward)', m), ('global max as MaxPool1d', _GlobalMaxCNN(m, X.shape[2]).eval())):
+                with warnings.catch_warnings():
+                    warnings.simplefilter('ignore')
+                    T = deep_lift_shap(net, X, references=B.transpose(0, 1).contiguous(), device='cpu', warning_threshold=1e9)
+                    C = mean(DeepLift(net).attribute(Xp, baselines=Bp, target=0).detach())
+                runs += [('tangermeme deep_lift_shap', graph, T), ('captum DeepLift', graph, C)]
+            runs.append(('tangermeme, float64', 'global max as MaxPool1d', exact))
+            for meth, graph, A in runs:
+                err = (A.double().sum((1, 2)) - gap).abs().max().item()
+                print(f'| {name} | {bl} x{K} | {meth} | {graph} | {err:.1e} | {(A.double() - ours.double()).abs().max().item():.1e} '
+                      f'| {(A.double() - exact).abs().max().item():.1e} |', flush=True)
+
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser()
     ap.add_argument('--n', type=int, default=100); ap.add_argument('--n-long', type=int, default=100)
     ap.add_argument('--lengths', type=int, nargs='+', default=[101, 1000]); ap.add_argument('--archs', nargs='+', default=['cnn', 'cnn-rnn'])
     ap.add_argument('--skip-ism', action='store_true'); ap.add_argument('--skip-ig', action='store_true'); ap.add_argument('--device', default=None)
+    ap.add_argument('--skip-deeplift', action='store_true'); ap.add_argument('--n-deeplift', type=int, default=64)
     a = ap.parse_args()
     dev = a.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, device {dev}')
     if not a.skip_ism: ism_speed(a, dev)
     if not a.skip_ig: ig_completeness(a, dev)
+    if not a.skip_deeplift: deeplift_check(a, dev)

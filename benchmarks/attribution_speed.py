@@ -9,7 +9,9 @@ Each pair is timed alternately `--repeat` times (the median is kept), at each th
 paper's sizes from build_model with a fixed seed. Throughput is sequences per second; ratio = ours / theirs time, inverted
 (theirs / ours: above 1 is faster).
 
-usage: python benchmarks/attribution_speed.py [--part ism|grad|all] [--threads 1 2] [--repeat 3] [--quick]
+usage: python benchmarks/attribution_speed.py [--part ism|grad|all] [--threads 1 2] [--repeat 3] [--quick] [--profile]
+--profile: where ism's time goes (torch.profiler, 1 thread, 40 x 101 bp): the top operators by own CPU time.
+(ISM: the CNN and the CNN-RNN at 40 x 101 bp, 10 and 4 with --quick; the CNN at 1 x 1000 bp)
 """
 import argparse, statistics, time, warnings
 import torch
@@ -29,8 +31,8 @@ def race(fs, repeat):
 
 def ism_rows(quick, repeat):
     from tangermeme.saturation_mutagenesis import saturation_mutagenesis
-    cases = [('cnn', 10 if quick else 40, 101, 256), ('cnn', 10 if quick else 40, 101, 32), ('cnn-rnn', 4 if quick else 10, 101, 256),
-             ('cnn', 1 if quick else 4, 1000, 256)]
+    cases = [('cnn', 10 if quick else 40, 101, 256), ('cnn', 10 if quick else 40, 101, 32), ('cnn-rnn', 4 if quick else 40, 101, 256),
+             ('cnn', 1, 1000, 256)]
     for arch, n, L, bs in cases:
         m, X = model(arch), random_X(n, L)
         def theirs():
@@ -67,14 +69,33 @@ def grad_rows(quick, repeat):
     yield 'deeplift cnn', f'{n} x 101 bp, zero ref.', 'tangermeme deep_lift_shap', n / to, n / tt, f'max |diff| {float((S - T).abs().max()):.1e}'
 
 
+def profile_ism(top=12):
+    "Own CPU time per operator of one ism call on the CNN and the CNN-RNN (40 x 101 bp, batch 256, 1 thread)."
+    from torch.profiler import profile, ProfilerActivity
+    torch.set_num_threads(1)
+    for arch in ('cnn', 'cnn-rnn'):
+        m, X = model(arch), random_X(40, 101)
+        ism(m, X[:2], device='cpu')
+        with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as p: ism(m, X, device='cpu')
+        ev = sorted(p.key_averages(group_by_input_shape=True), key=lambda e: -e.self_cpu_time_total)
+        total = sum(e.self_cpu_time_total for e in ev)
+        print(f'\n## profile: ism {arch}, 40 x 101 bp, 1 thread: {total / 1e6:.2f} s own CPU time (profiled)')
+        print('| operator | input shapes | calls | share |')
+        print('|---|---|---:|---:|')
+        for e in ev[:top]:
+            print(f'| {e.key} | {str(e.input_shapes)[:60]} | {e.count} | {100 * e.self_cpu_time_total / total:.1f} % |')
+
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--part', default='all', choices=['ism', 'grad', 'all'])
     ap.add_argument('--threads', type=int, nargs='+', default=[1, 2])
     ap.add_argument('--repeat', type=int, default=3)
     ap.add_argument('--quick', action='store_true')
+    ap.add_argument('--profile', action='store_true')
     a = ap.parse_args()
     warnings.filterwarnings('ignore')
+    if a.profile: profile_ism(); raise SystemExit
     import tangermeme, captum
     print(f'torch {torch.__version__}, tangermeme {tangermeme.__version__}, captum {captum.__version__}; CPU; median of {a.repeat} interleaved runs')
     print('| threads | method | size | vs | ours seq/s | theirs seq/s | speed-up | numbers |')

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from .data import DeepMotifError, DeepMotifWarning, SeqData, decode, one_hot, dinucleotide_shuffle
 from .models import evaluating, CNN, CNNRNN, RNN
-from .core import check_X
+from .core import as_batch, unbatch
 from .saliency import saliency
 
 # %% auto #0
@@ -18,14 +18,14 @@ __all__ = ['ATTRIBUTIONS', 'ism', 'integrated_gradients', 'deeplift', 'attributi
 
 # %% ../nbs/10_attribution.ipynb #539ad60e
 def _check_opts(X, target, batch_size):
-    "X as float32 (N, 4, L) and a checked target index; bad options raise a DeepMotifError naming them."
-    X = check_X(X)
+    "X as float32 (N, 4, L), whether it came as one (4, L) sequence, and a checked target index; bad options raise a DeepMotifError naming them."
+    X, single = as_batch(X)
     if X.shape[2] < 1: raise DeepMotifError(f"X has shape {tuple(X.shape)}; sequences must have at least one position")
     try: target = operator.index(target)
     except TypeError: raise DeepMotifError(f"target = {target!r}; must be an integer output index") from None
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise DeepMotifError(f"batch_size = {batch_size!r}; must be a positive integer")
-    return X, target
+    return X, single, target
 
 def _logit(y: torch.Tensor, target: int) -> torch.Tensor:
     "Column `target` of the model's output, or a DeepMotifError when the model has no such output."
@@ -69,6 +69,7 @@ def _stem(model: nn.Module):
     if not isinstance(conv, nn.Conv1d) or _op_shape(conv) is None or conv.groups != 1 or conv.in_channels != 4: return None
     return conv, rest
 
+# %% ../nbs/10_attribution.ipynb #7102aaaa
 _BIG = 1 << 40
 
 def _out_len(s, L):
@@ -92,6 +93,7 @@ def _needed(shapes, lo, hi, lengths):
         elif s[0] == 'pool': lo, hi = lo * s[1], min(hi * s[1], L)
     return lo, hi
 
+# %% ../nbs/10_attribution.ipynb #eecfed48
 def _crop(shapes, lo, hi, L):
     "Run layers on input positions [lo, hi) of a length-L input: (first output position, count, exact range [a, b)); None if misaligned."
     a, b = lo, hi
@@ -134,44 +136,44 @@ def _plan(conv: nn.Conv1d, rest: list, L: int):
     return torch.tensor(plan)
 
 # %% ../nbs/10_attribution.ipynb #3b142811
-def _stem_deltas(conv: nn.Conv1d, X: torch.Tensor, subs: torch.Tensor):
-    "Change of the first convolution's output per substitution: values (M, k, F) at first-layer positions (M, k)."
+def _stem_deltas(conv: nn.Conv1d, X: torch.Tensor, subs: torch.Tensor) -> torch.Tensor:
+    "Change of the first convolution's output per substitution (n, b, i), (M, k, F): row u at first-layer position i + p - span + u dil."
     n, b, i = subs.T
-    W = conv.weight  # (F, 4, k)
+    W = conv.weight.flip(2)  # (F, 4, k), last tap first: the output positions in increasing order
     d = nn.functional.one_hot(b, 4).to(W.dtype) - X[n, :, i].to(W.dtype)  # new column minus old column
-    k, p, dil = W.shape[2], conv.padding[0], conv.dilation[0]
-    pos = i[:, None] + p - dil * torch.arange(k, device=X.device)
-    return torch.einsum('fct,mc->mtf', W, d), pos
+    return torch.einsum('fct,mc->mtf', W, d)
 
-def _add_deltas(base: torch.Tensor, lo: torch.Tensor, D: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
-    "Add D (M, k, F) at first-layer positions pos (M, k) to windows base (M, w, F) that start at lo (M,)."
-    local = pos - lo[:, None]
-    keep = (local >= 0) & (local < base.shape[1])
-    rows = torch.arange(len(base), device=base.device)[:, None].expand_as(local)
-    return base.index_put_((rows[keep], local[keep]), D[keep], accumulate=True)
+def _take(A: torch.Tensor, n: torch.Tensor, s: torch.Tensor, W: int) -> torch.Tensor:
+    "Rows s..s+W-1 of A[n] (A: (N, L, C)) per mutant, (M, W, C), in one `index_select`; rows off the sequence are clamped (masked later)."
+    N, L, C = A.shape
+    pos = (s[:, None] + torch.arange(W, device=A.device)).clamp_(0, L - 1)
+    return A.reshape(N * L, C).index_select(0, (pos + (n * L)[:, None]).view(-1)).view(len(n), W, C)
 
-def _rows(A: torch.Tensor, n: torch.Tensor, s: torch.Tensor, W: int):
-    "Rows s..s+W-1 of the reference A (N, L, C) per mutant, (M, W, C), and their positions (M, W); positions off the sequence are clamped (their values are masked later)."
-    pos = s[:, None] + torch.arange(W, device=A.device)
-    return A[n[:, None], pos.clamp(0, A.shape[1] - 1)], pos
+def _off(s: torch.Tensor, W: int, L: int):
+    "Mask (M, W, 1) of the rows of windows s..s+W-1 that lie on a length-L sequence, or None when all of them do."
+    if bool(s.min() >= 0) and bool(s.max() + W <= L): return None
+    pos = s[:, None] + torch.arange(W, device=s.device)
+    return ((pos >= 0) & (pos < L))[..., None]
 
 def _tap_matrix(conv: nn.Conv1d) -> torch.Tensor:
     "A convolution's weight (F, C, k) as one (C, k F) matrix: every tap of an input column in one product."
     return conv.weight.permute(1, 2, 0).reshape(conv.in_channels, -1)
 
-def _conv_delta(h, ref, valid, conv, Wt, A_out, n, s):
-    "New outputs of `conv` on a window: reference outputs plus the convolution of the input's change (zero off the sequence)."
+def _conv_delta(h, ref, mask, conv, Wt, A_out, n, s):
+    "New outputs of `conv` over the reach of windows h (M, W, C) at s: the reference's outputs plus the convolution of the change h - ref (zero where `mask` is False)."
     M, W, _ = h.shape
     p, dil, k = conv.padding[0], conv.dilation[0], conv.kernel_size[0]
     span = dil * (k - 1)
-    D = torch.where(valid[..., None], h - ref, 0.)
-    Y = (D.reshape(M * W, -1) @ Wt).view(M, W, k, -1)
+    D = h - ref
+    if mask is not None: D = D.masked_fill_(~mask, 0.)
+    Y = (D.view(M * W, -1) @ Wt).view(M, W, k, -1)
     s2 = s + p - span
-    out, pos = _rows(A_out, n, s2, W + span)
+    out = _take(A_out, n, s2, W + span)
     for t in range(k): out[:, span - t * dil:span - t * dil + W] += Y[:, :, t]
-    return out, s2, pos
+    return out, s2
 
-def _ism_cnn(m, X, subs, y0, target, batch_size, dev, bar):
+# %% ../nbs/10_attribution.ipynb #38c1ff34
+def _ism_cnn(m, X, subs, y0, target, batch_size, dev, bar, chunk=512):
     "Logit changes of the package's CNN: each layer recomputes only the positions a substitution can change, as the reference plus a change."
     conv, rest = m.convs[0], list(m.convs)[1:]
     shapes = [_op_shape(op) for op in rest]
@@ -182,135 +184,148 @@ def _ism_cnn(m, X, subs, y0, target, batch_size, dev, bar):
     lens = [z.shape[2] for z in Z]
     taps = {j: _tap_matrix(op) for j, op in enumerate(rest) if isinstance(op, nn.Conv1d)}
     S = int(np.prod([s[1] for s in shapes if s[0] == 'pool'] or [1]))
-    p1, span1 = conv.padding[0], conv.dilation[0] * (conv.kernel_size[0] - 1)
-    W1 = span1 + S  # first-layer window, started on a multiple of S so that every pooling window is whole
-    Af = Z[-1]
-    neg = torch.full_like(Af[:, :, :1], -torch.inf)
-    pre = torch.cat([neg, Af.cummax(-1).values], -1)  # pre[:, :, a]: max over positions < a
-    suf = torch.cat([Af.flip(-1).cummax(-1).values.flip(-1), neg], -1)  # suf[:, :, b]: max over positions >= b
+    p1, dil1 = conv.padding[0], conv.dilation[0]
+    span1 = dil1 * (conv.kernel_size[0] - 1)
+    neg = torch.full_like(Z[-1][:, :, :1], -torch.inf)
+    pre = torch.cat([neg, Z[-1].cummax(-1).values], -1)  # pre[:, :, a]: max over positions < a
+    suf = torch.cat([Z[-1].flip(-1).cummax(-1).values.flip(-1), neg], -1)  # suf[:, :, b]: max over positions >= b
     out = torch.empty(len(subs), device=dev)
-    step = batch_size * 8  # a window costs a small, length-independent part of a full pass
-    for c in range(0, len(subs), step):
-        sb = subs[c:c + step]
-        n, i = sb[:, 0], sb[:, 2]
-        s = torch.div(i + p1 - span1, S, rounding_mode='floor') * S
-        h, pos = _rows(A[0], n, s, W1)
-        h = _add_deltas(h, s, *_stem_deltas(conv, X, sb))
-        for j, (op, sh) in enumerate(zip(rest, shapes)):
-            valid = (pos >= 0) & (pos < lens[j])
-            if sh[0] == 'same': h = op(h)
-            elif sh[0] == 'pool':
+    phase = (subs[:, 2] + p1 - span1) % S  # where the change starts in a first-layer window that starts on a multiple of S
+    order = (phase * X.shape[2] + subs[:, 2]).argsort()  # a chunk shares one phase: the same window geometry for all of it
+    cuts = torch.searchsorted(phase[order], torch.arange(S + 1, device=dev)).tolist()
+    for c0 in range(S):
+        for c in range(cuts[c0], cuts[c0 + 1], chunk):
+            r = order[c:min(c + chunk, cuts[c0 + 1])]
+            sb, n = subs[r], subs[r, 0]
+            s = sb[:, 2] + p1 - span1 - c0  # window start, a multiple of S
+            lo, hi = c0, c0 + span1 + 1  # rows of the window that differ from the reference
+            h = _take(A[0], n, s, -(-hi // S) * S)
+            h[:, lo:hi:dil1] += _stem_deltas(conv, X, sb)
+            for j, (op, sh) in enumerate(zip(rest, shapes)):
+                if sh[0] == 'same': h = op(h); continue
+                if sh[0] == 'conv':
+                    h, s = h[:, lo:hi], s + lo  # only the rows that changed feed the convolution of the change
+                    h, s = _conv_delta(h, _take(A[j], n, s, hi - lo), _off(s, hi - lo, lens[j]), op, taps[j], A[j + 1], n, s)
+                    lo, hi = 0, h.shape[1]
+                    continue
                 st, W = sh[1], h.shape[1]
-                a = int(s[0] % st)  # the same for every mutant: windows start on multiples of the strides
+                a = int(s[0] % st)  # the same for the whole chunk
                 We = -(-(W + a) // st) * st
-                if a or We != W:
-                    e, pos = _rows(A[j], n, s - a, We)
+                if a or We != W:  # widen with reference rows so that every pooling window is whole
+                    e = _take(A[j], n, s - a, We)
                     e[:, a:a + W] = h
-                    h, s, valid = e, s - a, (pos >= 0) & (pos < lens[j])
-                h = torch.where(valid[..., None], h, -torch.inf).view(len(h), We // st, st, -1).amax(2)
-                s = torch.div(s, st, rounding_mode='floor')
-                pos = s[:, None] + torch.arange(h.shape[1], device=dev)
-            else:
-                ref, _ = _rows(A[j], n, s, h.shape[1])
-                h, s, pos = _conv_delta(h, ref, valid, op, taps[j], A[j + 1], n, s)
-        valid = (pos >= 0) & (pos < lens[-1])
-        inside = torch.where(valid[..., None], h, -torch.inf).amax(1)
-        W = h.shape[1]
-        outside = torch.maximum(pre[n, :, s.clamp(0, lens[-1])], suf[n, :, (s + W).clamp(0, lens[-1])])
-        out[c:c + len(sb)] = _logit(m.head(m.dropout(torch.maximum(inside, outside))), target) - y0[n]
-        bar.update(len(sb))
+                    h, s, lo, hi = e, s - a, lo + a, hi + a
+                mask = _off(s, We, lens[j])
+                if mask is not None: h = h.masked_fill(~mask, -torch.inf)
+                h = h.view(len(h), We // st, st, -1).amax(2)
+                s, lo, hi = torch.div(s, st, rounding_mode='floor'), lo // st, (hi - 1) // st + 1
+            W, mask = h.shape[1], _off(s, h.shape[1], lens[-1])
+            inside = (h if mask is None else h.masked_fill(~mask, -torch.inf)).amax(1)
+            outside = torch.maximum(pre[n, :, s.clamp(0, lens[-1])], suf[n, :, (s + W).clamp(0, lens[-1])])
+            out[r] = _logit(m.head(m.dropout(torch.maximum(inside, outside))), target) - y0[n]
+            bar.update(len(r))
     return out
 
-
 # %% ../nbs/10_attribution.ipynb #0a3d4315
-def _lstm_states(w_ih, w_hh, b, x):
-    "Run one LSTM direction over x (N, T, C) step by step: outputs h and cells c, both (N, T, H)."
+def _scaled(l: nn.LSTM, suffix: str = ''):
+    "One direction's (W_ih, W_hh transposed, summed bias) with the cell-input rows (gate order i, f, g, o) doubled, exactly: tanh(g) = 2 sigmoid(2g) - 1."
+    H = l.hidden_size
+    k = torch.ones(4 * H, 1, device=l.weight_hh_l0.device)
+    k[2 * H:3 * H] = 2
+    w_ih, w_hh = getattr(l, 'weight_ih_l0' + suffix) * k, getattr(l, 'weight_hh_l0' + suffix) * k
+    b = (getattr(l, 'bias_ih_l0' + suffix) + getattr(l, 'bias_hh_l0' + suffix)) * k[:, 0] if l.bias else k.new_zeros(4 * H)
+    return w_ih, w_hh.T.contiguous(), b
+
+def _lstm_step(gx, h, c2, w_hh_t):
+    "One LSTM step from gate projections gx (M, 4H) of `_scaled` weights (overwritten) and state (h, 2c): the cell is carried doubled so that tanh(c) = 2 sigmoid(2c) - 1, and one sigmoid kind serves every gate and the output."
+    H = h.shape[1]
+    sg = torch.sigmoid(gx.addmm_(h, w_hh_t))
+    c2 = torch.addcmul(sg[:, H:2 * H] * c2, sg[:, :H], sg[:, 2 * H:3 * H].mul(4).sub_(2))  # 2c' = f 2c + i 2 tanh(g)
+    return torch.sigmoid(c2).mul_(2).sub_(1).mul_(sg[:, 3 * H:]), c2
+
+def _lstm_states(w_ih, w_hh_t, b, x):
+    "One direction over x (N, T, C) from zero state: outputs h and doubled cells 2c, both (N, T, H), and the input projections (T, N, 4H)."
     N, T, _ = x.shape
-    H = w_hh.shape[1]
-    gx, w = _g2(x @ w_ih.T + b), _g2(w_hh.T.contiguous())
-    h = c = x.new_zeros(N, H)
+    gx = torch.addmm(b, x.reshape(N * T, -1), w_ih.T).view(N, T, -1).transpose(0, 1).contiguous()
+    h = c = x.new_zeros(N, w_hh_t.shape[0])
     hs, cs = [], []
     for t in range(T):
-        h, c = _lstm_step(gx[:, t], h, c, w)
+        h, c = _lstm_step(gx[t].clone(), h, c, w_hh_t)
         hs.append(h); cs.append(c)
-    return torch.stack(hs, 1), torch.stack(cs, 1)
+    return torch.stack(hs, 1), torch.stack(cs, 1), gx
 
-def _g2(z: torch.Tensor) -> torch.Tensor:
-    "Gate projections (..., 4H) with the cell-input block (gate order i, f, g, o) doubled, exactly: tanh(g) = 2 sigmoid(2g) - 1."
-    H = z.shape[-1] // 4
-    z = z.clone()
-    z[..., 2 * H:3 * H] *= 2
-    return z
-
-def _lstm_step(gx, h, c, w_hh_t):
-    "One LSTM step from gate projections gx (M, 4H) and the state (h, c); gx and w_hh_t (H, 4H) are `_g2`-scaled, so one sigmoid serves all gates."
-    H = h.shape[1]
-    sg = torch.sigmoid(torch.addmm(gx, h, w_hh_t))
-    c = torch.addcmul(sg[:, H:2 * H] * c, sg[:, :H], 2 * sg[:, 2 * H:3 * H] - 1)
-    return sg[:, 3 * H:] * torch.tanh(c), c
-
-def _run_from(gw, gref, n, steps, h, c, acc, w_hh_t, combine):
-    "Continue one direction from state (h, c): first the window's gates gw (M, w, 4H), then the reference's gref (T, N, 4H) at `steps`; pooled into acc."
-    for t in range(gw.shape[1]):
-        h, c = _lstm_step(gw[:, t], h, c, w_hh_t)
-        acc = combine(acc, h)
-    for t in steps:
-        h, c = _lstm_step(gref[t].index_select(0, n), h, c, w_hh_t)
-        acc = combine(acc, h)
-    return acc
-
+# %% ../nbs/10_attribution.ipynb #409896ff
 def _recurrent_ok(m) -> bool:
     l = getattr(m, 'lstm', None)
     return (type(m) in (RNN, CNNRNN) and isinstance(l, nn.LSTM) and l.num_layers == 1 and l.bidirectional and l.batch_first
-            and not l.proj_size and getattr(m, 'pooling', None) in ('mean', 'max') and (type(m) is RNN or _stem(m) is not None))
+            and not l.proj_size and getattr(m, 'pooling', None) in ('mean', 'max')
+            and (type(m) is RNN or (_stem(m) is not None and all(_op_shape(op) == ('same',) for op in _stem(m)[1]))))
 
-def _ism_recurrent(m, X, subs, y0, target, batch_size, dev, bar):
-    "Logit changes of the package's RNN and CNN-RNN: each LSTM direction restarts from its cached state where the mutant's features start to differ, with the reference's input projections outside the window."
+def _step_rows(ts, start, k, n, N, L):
+    "Row per (step, mutant) of a gate table [reference (L N rows, t N + n); mutants' own (k per mutant)]: the mutant's row where its k columns from `start` changed."
+    t = torch.tensor(list(ts), dtype=torch.long, device=n.device)[:, None]
+    off = t - start[None]
+    own = L * N + torch.arange(len(n), device=n.device)[None] * k + off.clamp(0, k - 1)
+    return torch.where((off >= 0) & (off < k), own, t * N + n[None])
+
+def _run(table, rows, h, c2, acc, w_hh_t, combine):
+    "Continue one direction from state (h, 2c) over the steps whose gate rows are `rows` (T, M); outputs pooled into acc."
+    for r in rows:
+        h, c2 = _lstm_step(table.index_select(0, r), h, c2, w_hh_t)
+        acc = combine(acc, h)
+    return acc
+
+# %% ../nbs/10_attribution.ipynb #6619913f
+def _ism_recurrent(m, X, subs, y0, target, batch_size, dev, bar, rows=1024):
+    "Logit changes of the package's RNN and CNN-RNN: each LSTM direction restarts from its cached state where the mutant's features start to differ; only the mutant's own changed columns get new input projections."
     N, _, L = X.shape
     stem = _stem(m) if type(m) is CNNRNN else None
     if stem is not None:
         conv, rest = stem
-        Z1t = conv(X).transpose(1, 2)
-        F0 = Z1t.clone()
+        Z1t = conv(X).transpose(1, 2).contiguous()
+        F0 = Z1t
         for op in rest: F0 = op(F0.transpose(1, 2)).transpose(1, 2)
-        p, span = conv.padding[0], conv.dilation[0] * (conv.kernel_size[0] - 1)
+        p, dil = conv.padding[0], conv.dilation[0]
+        span = dil * (conv.kernel_size[0] - 1)
     else: F0, p, span = X.transpose(1, 2), 0, 0
-    l = m.lstm
-    bf = (l.bias_ih_l0 + l.bias_hh_l0) if l.bias else 0
-    bb = (l.bias_ih_l0_reverse + l.bias_hh_l0_reverse) if l.bias else 0
-    hf, cf = _lstm_states(l.weight_ih_l0, l.weight_hh_l0, bf, F0)
-    hb, cb = (t.flip(1) for t in _lstm_states(l.weight_ih_l0_reverse, l.weight_hh_l0_reverse, bb, F0.flip(1)))
-    gf = _g2(F0 @ l.weight_ih_l0.T + bf).transpose(0, 1).contiguous()  # (L, N, 4H) input projections of the reference
-    gb = _g2(F0 @ l.weight_ih_l0_reverse.T + bb).transpose(0, 1).contiguous()
-    wf, wb = _g2(l.weight_hh_l0.T), _g2(l.weight_hh_l0_reverse.T)
+    k = span + 1  # feature columns a substitution can change
+    (wif, wf, bf), (wib, wb, bb) = _scaled(m.lstm, ''), _scaled(m.lstm, '_reverse')
+    hf, cf, gf = _lstm_states(wif, wf, bf, F0)
+    hb, cb, gb = _lstm_states(wib, wb, bb, F0.flip(1))
+    hb, cb, gb = hb.flip(1), cb.flip(1), gb.flip(0).reshape(L * N, -1)  # gate rows t N + n: column t's projections
+    blk = max(1, min(-(-rows // (3 * N)), L // 8))  # positions per block: about `rows` mutants step together
+    Mmax = blk * 4 * N * k
+    Tf, Tb = gf.new_empty(L * N + Mmax, gf.shape[2]), gf.new_empty(L * N + Mmax, gf.shape[2])  # gate tables: reference rows, then the block's own
+    Tf[:L * N], Tb[:L * N] = gf.reshape(L * N, -1), gb
     zero = hf.new_zeros(N, 1, hf.shape[2])
     if m.pooling == 'mean': acc, combine, empty = (lambda h: h.cumsum(1)), torch.add, zero
     else: acc, combine, empty = (lambda h: h.cummax(1).values), torch.maximum, torch.full_like(zero, -torch.inf)
     sf = torch.cat([empty, acc(hf)], 1)  # sf[:, t]: sum (or max) of forward outputs before t
     sb = torch.cat([acc(hb.flip(1)).flip(1), empty], 1)  # sb[:, t]: sum (or max) of backward outputs from t on
     hf0, cf0, hb0, cb0 = (torch.cat([zero, hf], 1), torch.cat([zero, cf], 1), torch.cat([hb, zero], 1), torch.cat([cb, zero], 1))
-    blk = max(1, min(-(-max(batch_size, 1024) // (3 * N)), L // 8))
     out = torch.empty(len(subs), device=dev)
     order = subs[:, 2].argsort(stable=True)
-    bounds = torch.searchsorted(subs[order, 2], torch.arange(0, L + blk, blk, device=dev))
+    bounds = torch.searchsorted(subs[order, 2], torch.arange(0, L + blk, blk, device=dev)).tolist()
     for j0 in range(0, L, blk):
-        lo, hi = max(j0 + p - span, 0), min(j0 + blk + p, L)  # feature columns that mutants at j0 .. j0+blk-1 can change
         ids = order[bounds[j0 // blk]:bounds[j0 // blk + 1]]
-        for c in range(0, len(ids), max(batch_size, 1024)):
-            r = ids[c:c + max(batch_size, 1024)]
-            s, n = subs[r], subs[r, 0]
-            if stem is not None:
-                win = _add_deltas(Z1t[n, lo:hi], torch.full_like(n, lo), *_stem_deltas(conv, X, s)).transpose(1, 2)
-                for op in rest: win = op(win)
-                win = win.transpose(1, 2)
-            else: win = _mutate(X, s)[:, :, lo:hi].transpose(1, 2)
-            of = _run_from(_g2(win @ l.weight_ih_l0.T + bf), gf, n, range(hi, L), hf0[n, lo], cf0[n, lo], sf[n, lo], wf, combine)
-            ob = _run_from(_g2(win @ l.weight_ih_l0_reverse.T + bb).flip(1), gb, n, range(lo - 1, -1, -1), hb0[n, hi], cb0[n, hi],
-                           sb[n, hi], wb, combine)
-            feat = torch.cat([of, ob], 1)
-            if m.pooling == 'mean': feat = feat / L
-            out[r] = _logit(m.head(m.dropout(feat)), target) - y0[n]
-            bar.update(len(r))
+        if not len(ids): continue
+        lo, hi = max(j0 + p - span, 0), min(j0 + blk + p, L)  # feature columns that mutants at j0 .. j0+blk-1 can change
+        s, n, M = subs[ids], subs[ids, 0], len(ids)
+        start = s[:, 2] + p - span  # the mutant's first changed feature column
+        if stem is not None:
+            win = _take(Z1t, n, start, k)
+            win[:, ::dil] += _stem_deltas(conv, X, s)
+            for op in rest: win = op(win)  # elementwise (checked by _recurrent_ok): any layout will do
+        else: win = _mutate(X, s)[torch.arange(M, device=dev), :, s[:, 2]][:, None]
+        win = win.reshape(M * k, -1)
+        torch.addmm(bf, win, wif.T, out=Tf[L * N:L * N + M * k])  # the changed columns' projections
+        torch.addmm(bb, win, wib.T, out=Tb[L * N:L * N + M * k])
+        of = _run(Tf, _step_rows(range(lo, L), start, k, n, N, L), hf0[n, lo], cf0[n, lo], sf[n, lo], wf, combine)
+        ob = _run(Tb, _step_rows(range(hi - 1, -1, -1), start, k, n, N, L), hb0[n, hi], cb0[n, hi], sb[n, hi], wb, combine)
+        feat = torch.cat([of, ob], 1)
+        if m.pooling == 'mean': feat = feat / L
+        out[ids] = _logit(m.head(m.dropout(feat)), target) - y0[n]
+        bar.update(M)
     return out
 
 # %% ../nbs/10_attribution.ipynb #44d0142e
@@ -325,15 +340,15 @@ def _ism_any(m, X, subs, y0, target, batch_size, dev, bar):
 
 # %% ../nbs/10_attribution.ipynb #75eeeed0
 def ism(model: nn.Module,  # a model returning logits (N, n_outputs)
-        X,  # (N, 4, L) one-hot input, or a SeqData
+        X,  # (N, 4, L) one-hot input, one (4, L) sequence, or a SeqData
         *, target: int = 0,  # output to explain
         batch_size: int = 256,  # mutant sequences per forward pass
         fast: bool = True,  # reuse the reference's first layer (CNN, CNN-RNN) and the CNN's unchanged positions; False: run every mutant
         device=None,  # None: CUDA when available
         verbose: bool = False,  # progress bar over mutants
-       ) -> torch.Tensor:  # (N, 4, L) float32 on CPU: logit(mutant) - logit(X); 0 at the observed base
+       ) -> torch.Tensor:  # (N, 4, L) float32 on CPU: logit(mutant) - logit(X); 0 at the observed base; (4, L) for a (4, L) X
     "In-silico saturation mutagenesis: the change of `output[:, target]` for every single-base substitution."
-    X, target = _check_opts(X, target, batch_size)
+    X, single, target = _check_opts(X, target, batch_size)
     N, _, L = X.shape
     if N == 0: return torch.zeros(0, 4, L)
     from tqdm.auto import tqdm
@@ -348,7 +363,7 @@ def ism(model: nn.Module,  # a model returning logits (N, n_outputs)
             d = run(m, X, subs, y0, target, batch_size, dev, bar)
         out = torch.zeros(N, 4, L, device=dev)
         out[subs[:, 0], subs[:, 1], subs[:, 2]] = d
-    return out.float().cpu()
+    return unbatch(out.float().cpu(), single)
 
 # %% ../nbs/10_attribution.ipynb #e8f1a161
 def _is_one_hot(X: torch.Tensor) -> bool:
@@ -393,7 +408,7 @@ def _outputs(m, X, target, batch_size, dev):
     with torch.no_grad(): return torch.cat([_logit(m(X[a:a + batch_size].to(dev)), target).float().cpu() for a in range(0, len(X), batch_size)] or [torch.zeros(0)])
 
 def integrated_gradients(model: nn.Module,  # a model returning logits (N, n_outputs)
-                         X,  # (N, 4, L) one-hot input, or a SeqData
+                         X,  # (N, 4, L) one-hot input, one (4, L) sequence, or a SeqData
                          *, baseline='zero',  # 'zero', 'shuffle' (dinucleotide shuffles of each sequence), or a tensor (4, L), (N, 4, L), (K, N, 4, L)
                          steps: int = 50,  # Gauss-Legendre nodes on the path
                          target: int = 0,  # output to explain
@@ -405,9 +420,9 @@ def integrated_gradients(model: nn.Module,  # a model returning logits (N, n_out
                          batch_size: int = 256,  # path points per backward pass
                          device=None,  # None: CUDA when available
                          verbose: bool = False,  # progress bar over batches
-                        ) -> torch.Tensor:  # (N, 4, L) float32 on CPU; sums to f(X) - mean f(baseline)
+                        ) -> torch.Tensor:  # (N, 4, L) float32 on CPU, (4, L) for a (4, L) X; sums to f(X) - mean f(baseline)
     "Integrated gradients of `output[:, target]` along straight paths from the baseline(s) to X, averaged over baselines."
-    X, target = _check_opts(X, target, batch_size)
+    X, single, target = _check_opts(X, target, batch_size)
     for name, v in (('steps', steps), ('max_steps', max_steps)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise DeepMotifError(f"{name} = {v!r}; must be a positive integer")
     B = _baselines(X, baseline, n_baselines, seed)
@@ -429,7 +444,7 @@ def integrated_gradients(model: nn.Module,  # a model returning logits (N, n_out
                 err = (A.sum((1, 2)) - gap).abs().max().item()
                 warnings.warn(f"integrated_gradients: {len(todo)} path(s) still miss f(x) - f(baseline) by up to {err:.3g} "
                               f"at max_steps = {max_steps}", DeepMotifWarning)
-    return A.reshape(K, N, 4, L).mean(0)
+    return unbatch(A.reshape(K, N, 4, L).mean(0), single)
 
 # %% ../nbs/10_attribution.ipynb #8c7a0238
 def _has_recurrent(model: nn.Module) -> bool:
@@ -445,7 +460,7 @@ class _GlobalMaxCNN(nn.Module):
     def forward(self, X): return self.head(self.gmax(self.convs(X))[:, :, 0])
 
 def deeplift(model: nn.Module,  # the package's CNN, or a model built from modules DeepLIFT has rules for
-             X,  # (N, 4, L) one-hot input, or a SeqData
+             X,  # (N, 4, L) one-hot input, one (4, L) sequence, or a SeqData
              *, baseline='shuffle',  # 'shuffle' (DeepSHAP over n_baselines dinucleotide shuffles), 'zero', or one-hot tensors as for integrated_gradients
              n_baselines: int = 10,  # shuffles per sequence for baseline='shuffle'
              target: int = 0,  # output to explain
@@ -454,14 +469,14 @@ def deeplift(model: nn.Module,  # the package's CNN, or a model built from modul
              batch_size: int = 256,  # (sequence, baseline) pairs per backward pass
              device=None,  # None: CUDA when available
              verbose: bool = False,  # progress bar over batches
-            ) -> torch.Tensor:  # (N, 4, L) float32 on CPU, on the observed bases; sums to f(X) - mean f(baseline)
+            ) -> torch.Tensor:  # (N, 4, L) float32 on CPU, on the observed bases, (4, L) for a (4, L) X; sums to f(X) - mean f(baseline)
     "DeepLIFT (rescale rule) attributions of `output[:, target]` through tangermeme; averaged over shuffled baselines this is DeepSHAP."
     if _has_recurrent(model):
         raise DeepMotifError(f"deeplift: the model ({type(model).__name__}) has recurrent (LSTM) layers, and the DeepLIFT library used "
                              "(tangermeme) implements no rules for them; use integrated_gradients or ism for this model")
     try: from tangermeme.deep_lift_shap import deep_lift_shap
     except ImportError: raise DeepMotifError('deeplift needs tangermeme: pip install "deepmotif[motifs]"') from None
-    X, target = _check_opts(X, target, batch_size)
+    X, single, target = _check_opts(X, target, batch_size)
     B = _baselines(X, baseline, n_baselines, seed)
     if not _is_one_hot(B): raise DeepMotifError("baseline: deeplift needs one-hot baselines (0/1, at most one 1 per column)")
     N = len(X)
@@ -482,7 +497,7 @@ def deeplift(model: nn.Module,  # the package's CNN, or a model built from modul
     if (err > tol * gap.abs().clamp(min=1)).any():
         raise DeepMotifError(f"deeplift: attributions miss f(x) - f(baseline) by up to {err.max().item():.3g} (tol {tol}); the model "
                              "has operations DeepLIFT has no rule for; use integrated_gradients or ism")
-    return A
+    return unbatch(A, single)
 
 # %% ../nbs/10_attribution.ipynb #2c8b1a55
 def _grad_x_input(model, X, **kw): return saliency(model, X, kind='grad_x_input', **kw)

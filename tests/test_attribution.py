@@ -238,3 +238,22 @@ def test_ism_cnn_rnn_mean_pooling():
     m = build_model('cnn-rnn', n_filters=5, hidden=3, pooling='mean')
     X = random_onehot(3, 40, seed=2)
     torch.testing.assert_close(ism(m, X, batch_size=4), ism_loop(m, X), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize('arch', ['cnn', 'rnn', 'cnn-rnn'])
+def test_single_sequence_is_batch_of_one(toy_trained, arch):
+    "One (4, L) sequence gives a (4, L) map: exactly the batch of one's first row, for every method and accepted input type."
+    import numpy as np
+    models, X = toy_trained
+    m, x = models[arch], X[3]
+    runs = [(ism, {}), (integrated_gradients, dict(baseline='shuffle', n_baselines=2, steps=8)), (integrated_gradients, dict(baseline=torch.zeros(4, x.shape[1]), steps=8))]
+    if arch == 'cnn': runs += [(deeplift, dict(n_baselines=3)), (deeplift, dict(baseline='zero'))]
+    for fn, kw in runs:
+        batch = fn(m, x[None], **kw)
+        assert batch.shape == (1, 4, x.shape[1])
+        for single in (x, x.numpy(), x.double(), x.tolist()):
+            S = fn(m, single, **kw)
+            assert S.shape == (4, x.shape[1]) and S.dtype == torch.float32
+            assert torch.equal(S, batch[0]), (fn.__name__, type(single))
+        assert not torch.equal(batch[0], torch.zeros_like(batch[0]))
+    assert ism(m, np.asarray(X[:2])).shape == (2, 4, X.shape[2])  # a batch keeps its axis
