@@ -20,7 +20,8 @@ from .benchmark import benchmark  # functions named like their module: bound eag
 from .scan import scan            # module later (`from deepmotif.scan import ...`) cannot shadow them
 
 _LAZY = {'plots': 'plot_logo plot_saliency plot_temporal plot_views BASE_COLORS',
-         'dashboard': 'Dashboard SaliencyViewer TemporalViewer OptimizedInputViewer LivePlot MotifPanel',
+         'views': 'VariantSet GrammarSet save_variants_html',
+         'dashboard': 'Dashboard SaliencyViewer TemporalViewer OptimizedInputViewer LivePlot MotifPanel VariantViewer GrammarPanel',
          'motifs': 'Motif seqlets filter_motifs find_motifs match_motifs write_motifs read_motifs',
          'benchmark': 'pwm_scores find_datasets',
          'genome': 'read_intervals Genome genome_windows genome_dataset',

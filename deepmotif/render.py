@@ -11,8 +11,8 @@ from .plots import BASE_COLORS, logo_matrix, plot_logo, saliency_to_matrix, plot
 
 # %% auto #0
 __all__ = ['WIDTH', 'DPI', 'LEFT', 'RIGHT', 'MODEL_COLORS', 'agg_figure', 'stacked_figure', 'png_bytes', 'figure_png', 'Blit',
-           'Letters', 'Sites', 'InputFigure', 'ModelFigure', 'CompareFigure', 'optimized_png', 'optimized_logo_png',
-           'trajectory_png', 'motif_logos_png', 'motif_table_html', 'CurvesFigure']
+           'Letters', 'Sites', 'InputFigure', 'ModelFigure', 'CompareFigure', 'optimized_png', 'VariantFigure',
+           'spacing_png', 'optimized_logo_png', 'trajectory_png', 'motif_logos_png', 'motif_table_html', 'CurvesFigure']
 
 # %% ../nbs/07a_render.ipynb #69ee5312
 WIDTH, DPI = 11.0, 80  # every dashboard figure: width in inches, pixels per inch
@@ -174,20 +174,9 @@ class InputFigure:
         self.title.set_text(title)
         return self.blit.png()
 
-# %% ../nbs/07a_render.ipynb #f3d43606
-class ModelFigure:
-    "One model's saliency-weighted logo, saliency heatmap, importance line and (recurrent models) temporal strips."
-    def __init__(self, name: str, L: int, saliency: bool = True, temporal: bool = False, color: str = 'black',
-                 width: float = WIDTH, dpi: int = DPI):
-        heights = ([0.55, 0.45, 0.35] if saliency else []) + ([0.3] if temporal else [])
-        self.fig, axs = stacked_figure(heights, width, dpi, top=0.3)
-        H = self.fig.get_figheight()
-        self.blit, self.kind, self.has_saliency, self.has_temporal = Blit(self.fig), None, saliency, temporal
-        self.fig.text(LEFT / width, 1 - 0.05 / H, name, va='top', fontsize=10, weight='bold', color=color)
-        self.title = self.blit.add(self.fig.text(LEFT / width + 0.12 + 0.011 * len(name), 1 - 0.05 / H, '', va='top', fontsize=9))
-        if saliency: self._saliency_axes(*axs[:3], L)
-        if temporal: self._temporal_axes(axs[-1], L, width)
-
+# %% ../nbs/07a_render.ipynb #72ebe870
+class _SaliencyAxes:
+    "The saliency part of a `ModelFigure`: saliency-weighted logo, saliency heatmap and importance line."
     def _saliency_axes(self, ax_logo, ah, ai, L):
         self.ax_logo = ax_logo
         ax_logo.set_yticks([]); _ylabel(ax_logo, 'saliency\n× input')
@@ -201,14 +190,6 @@ class ModelFigure:
         self.peak = self.blit.add(ai.text(1.005, 0.5, '', transform=ai.transAxes, fontsize=7, va='center'))
         self.heat_max = self.blit.add(ah.text(1.005, 0.5, '', transform=ah.transAxes, fontsize=7, va='center'))
 
-    def _temporal_axes(self, at, L, width):
-        plot_temporal(np.full((2, L), 0.5), ax=at, colorbar=False)
-        self.temporal = self.blit.add(at.images[0])
-        p = at.get_position()
-        cax = self.fig.add_axes([p.x1 + 0.1 / width, p.y0, 0.1 / width, p.height])
-        self.fig.colorbar(self.temporal, cax=cax)
-        cax.tick_params(labelsize=6)
-
     def set_kind(self, kind: str):
         "Switch colour map and logo axis between unsigned ('paper') and signed saliency."
         if kind == self.kind or not self.has_saliency: return
@@ -217,13 +198,6 @@ class ModelFigure:
         self.heat.set_cmap('RdBu_r' if signed else 'Reds')
         self.kind = kind
         self.blit.invalidate()
-
-    def draw(self, x, S=None, T=None, title: str = '', color: str = 'black', kind: str = 'paper') -> bytes:
-        "PNG of saliency `S` (4, L) of input `x` and temporal scores `T` (2, L), under `title`."
-        self.title.set_text(title); self.title.set_color(color)
-        if self.has_saliency: self._draw_saliency(x, np.asarray(S, dtype=np.float64), kind)
-        if self.has_temporal: self.temporal.set_data(np.asarray(T, dtype=np.float64))
-        return self.blit.png()
 
     def _draw_saliency(self, x, S, kind):
         self.set_kind(kind)
@@ -238,6 +212,36 @@ class ModelFigure:
         self.fill.set_verts([np.column_stack([np.r_[pos, pos[::-1]], np.r_[y, np.zeros_like(y)]])])
         self.peak.set_text(f'max\n{imp.max():.3g}')
         self.heat_max.set_text(f'±{vmax:.3g}' if kind != 'paper' else f'max\n{vmax:.3g}')
+
+# %% ../nbs/07a_render.ipynb #f44a38e0
+class ModelFigure(_SaliencyAxes):
+    "One model's saliency-weighted logo, saliency heatmap, importance line and (recurrent models) temporal strips."
+    def __init__(self, name: str, L: int, saliency: bool = True, temporal: bool = False, color: str = 'black',
+                 width: float = WIDTH, dpi: int = DPI):
+        heights = ([0.55, 0.45, 0.35] if saliency else []) + ([0.3] if temporal else [])
+        self.fig, axs = stacked_figure(heights, width, dpi, top=0.3)
+        H = self.fig.get_figheight()
+        self.blit, self.kind, self.has_saliency, self.has_temporal = Blit(self.fig), None, saliency, temporal
+        self.fig.text(LEFT / width, 1 - 0.05 / H, name, va='top', fontsize=10, weight='bold', color=color)
+        self.title = self.blit.add(self.fig.text(LEFT / width + 0.12 + 0.011 * len(name), 1 - 0.05 / H, '', va='top',
+                                                 fontsize=9))
+        if saliency: self._saliency_axes(*axs[:3], L)
+        if temporal: self._temporal_axes(axs[-1], L, width)
+
+    def _temporal_axes(self, at, L, width):
+        plot_temporal(np.full((2, L), 0.5), ax=at, colorbar=False)
+        self.temporal = self.blit.add(at.images[0])
+        p = at.get_position()
+        cax = self.fig.add_axes([p.x1 + 0.1 / width, p.y0, 0.1 / width, p.height])
+        self.fig.colorbar(self.temporal, cax=cax)
+        cax.tick_params(labelsize=6)
+
+    def draw(self, x, S=None, T=None, title: str = '', color: str = 'black', kind: str = 'paper') -> bytes:
+        "PNG of saliency `S` (4, L) of input `x` and temporal scores `T` (2, L), under `title`."
+        self.title.set_text(title); self.title.set_color(color)
+        if self.has_saliency: self._draw_saliency(x, np.asarray(S, dtype=np.float64), kind)
+        if self.has_temporal: self.temporal.set_data(np.asarray(T, dtype=np.float64))
+        return self.blit.png()
 
 # %% ../nbs/07a_render.ipynb #3231dd4e
 class CompareFigure:
@@ -276,6 +280,65 @@ def optimized_png(pwm,  # (4, L) PPM of an optimized input
     fig.text(LEFT / width, 1 - 0.05 / fig.get_figheight(), f'{name}: optimized input ({steps} steps), '
              f'p(positive) = {score:.3f}', va='top', fontsize=9)
     return Blit(fig).png()
+
+# %% ../nbs/07a_render.ipynb #b3f50478
+def _relative_axis(ax, W: int, centre: int):
+    "Position i at x = i, labelled i - centre, with 0 among the ticks."
+    ax.set_xlim(-0.5, W - 0.5)
+    step = max(1, W // 10 // 5 * 5 or 1)
+    ticks = np.arange(centre % step, W, step)
+    ax.set_xticks(ticks); ax.set_xticklabels(ticks - centre)
+
+class VariantFigure:
+    "Reference and alternative windows of one variant: logos of their bases above their saliency maps."
+    def __init__(self, W: int,  # positions shown
+                 centre: int,  # index of the variant among them
+                 width: float = WIDTH, dpi: int = DPI):
+        self.fig, axs = stacked_figure([0.45, 0.4, 0.45, 0.4], width, dpi, top=0.35, bottom=0.45)
+        self.blit, self.letters, self.heats, self.vmax = Blit(self.fig), [], [], []
+        for (al, ah), allele in zip((axs[:2], axs[2:]), ('reference', 'alternative')):
+            al.set_ylim(0, 1.02); al.set_yticks([]); _ylabel(al, allele)
+            self.letters.append(Letters(al))
+            self.blit.add(*self.letters[-1].patches)
+            im = ah.imshow(np.zeros((4, W)), aspect='auto', interpolation='nearest', extent=(-0.5, W - 0.5, 3.5, -0.5))
+            ah.set_yticks(range(4)); ah.set_yticklabels(list(ALPHABET), fontsize=6); _ylabel(ah, 'saliency', pad=10)
+            self.heats.append(self.blit.add(im))
+            self.vmax.append(self.blit.add(ah.text(1.005, 0.5, '', transform=ah.transAxes, fontsize=7, va='center')))
+        for ax in axs:  # the changed base: shaded behind its letters, framed on top of the maps
+            _relative_axis(ax, W, centre)
+            if ax in axs[::2]: ax.axvspan(centre - 0.5, centre + 0.5, color='#E69F00', alpha=0.35, lw=0)
+            else:
+                for x0 in (centre - 0.5, centre + 0.5): self.blit.add(ax.axvline(x0, color='black', lw=0.8))
+        axs[-1].set_xlabel('position relative to the variant', fontsize=8)
+        self.title = self.blit.add(self.fig.text(LEFT / width, 1 - 0.05 / self.fig.get_figheight(), '', va='top',
+                                                 fontsize=9))
+
+    def draw(self, x_ref, x_alt,  # (4, W) one-hot windows
+             S_ref, S_alt,  # (4, W) their saliency maps
+             title: str = '') -> bytes:
+        "PNG of both windows and maps under `title`; the maps share one colour scale."
+        S = [np.asarray(s, dtype=np.float64) for s in (S_ref, S_alt)]
+        vmax, signed = max(np.abs(s).max() for s in S) or 1.0, any((s < 0).any() for s in S)
+        for letters, heat, text, x, s in zip(self.letters, self.heats, self.vmax, (x_ref, x_alt), S):
+            letters.update(np.asarray(x))
+            heat.set_data(s); heat.set_cmap('RdBu_r' if signed else 'Reds'); heat.set_clim(-vmax if signed else 0, vmax)
+            text.set_text(f'±{vmax:.3g}' if signed else f'max\n{vmax:.3g}')
+        self.title.set_text(title)
+        return self.blit.png()
+
+# %% ../nbs/07a_render.ipynb #c92c9964
+def spacing_png(rows: list,  # spacing_table rows
+                title: str = '',  # text above the curves
+                width: float = WIDTH, dpi: int = DPI) -> bytes:
+    "PNG of spacing curves: mean logit change against spacing, one curve per model and orientation."
+    from deepmotif.grammar import plot_spacing
+    fig = agg_figure(width, 3.2, dpi)
+    ax = fig.add_subplot()
+    plot_spacing(rows, ax=ax)
+    ax.set_title(title, fontsize=9, loc='left')
+    ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    return figure_png(fig)
 
 # %% ../nbs/07a_render.ipynb #0dd6155d
 def optimized_logo_png(pwm,  # (4, L) PPM

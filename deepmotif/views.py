@@ -11,17 +11,23 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from torch import nn
-from .core import DeepMotifError, atomic_write
-from .data import SeqData, jaspar_motifs
+from .core import DeepMotifError, atomic_write, check_int, check_X
+from .data import SeqData, jaspar_motifs, one_hot
 from .train import predict
 from .saliency import KINDS, saliency, position_importance
 from .optimize import optimize_input
-from .render import WIDTH, DPI, MODEL_COLORS, InputFigure, ModelFigure, CompareFigure, optimized_png, png_bytes
+from .render import (WIDTH, DPI, MODEL_COLORS, InputFigure, ModelFigure, CompareFigure, VariantFigure, optimized_png,
+                              png_bytes, spacing_png)
+from .genome import Genome
+from .variants import VariantEffects, VariantSaliency, read_variants, variant_effects, variant_saliency
+from .grammar import spacing_table
 
 # %% auto #0
 __all__ = ['PANELS', 'LABEL_FILTERS', 'PREDICTION_FILTERS', 'View', 'OptimizedView', 'MotifView', 'is_recurrent', 'error_text',
            'ViewSet', 'resolve', 'passing', 'neighbour', 'check_choice', 'sites', 'seq_title', 'panel_pngs',
-           'save_html', 'save_png']
+           'save_html', 'save_png', 'VariantView', 'variant_title', 'VariantSet', 'check_variant_choice',
+           'variant_view', 'variant_png', 'variant_section', 'save_variants_html', 'SpacingView', 'GrammarSet',
+           'spacing_view', 'spacing_view_png']
 
 # %% ../nbs/07b_views.ipynb #8bf8c69a
 class View(NamedTuple):
@@ -73,12 +79,16 @@ def _torch_threads(n: int | None):  # CPU threads; None: leave the setting alone
         if n: torch.set_num_threads(old)
 
 # %% ../nbs/07b_views.ipynb #4759a3a6
-def _check_models(models, data, panels, opt_steps):
-    "Raise a DeepMotifError naming the first argument a ViewSet cannot use."
+def _check_model_dict(models):
+    "Raise a DeepMotifError unless `models` is a non-empty dict of name -> torch model."
     if not isinstance(models, dict) or not models:
         raise DeepMotifError(f"models is {type(models).__name__}; expected a non-empty dict name -> model")
     for n, m in models.items():
         if not isinstance(m, nn.Module): raise DeepMotifError(f"models[{n!r}] is a {type(m).__name__}; expected a torch model")
+
+def _check_models(models, data, panels, opt_steps):
+    "Raise a DeepMotifError naming the first argument a ViewSet cannot use."
+    _check_model_dict(models)
     if not isinstance(data, SeqData) or not len(data):
         raise DeepMotifError(f"data is {data!r}; expected a non-empty SeqData")
     bad = [p for p in panels if p not in PANELS]
@@ -247,7 +257,7 @@ def panel_pngs(vs: ViewSet,
         out['compare'] = vs.figures[key].draw(imps, where)
     return out
 
-# %% ../nbs/07b_views.ipynb #fe93417b
+# %% ../nbs/07b_views.ipynb #2515c267
 def _seq_list(vs: ViewSet, seqs) -> list:
     "Sequence indices from one index or id, or a list of them."
     seqs = [seqs] if isinstance(seqs, (str, int, np.integer)) else list(seqs)
@@ -273,35 +283,47 @@ def _probs_html(vs: ViewSet, i: int, kind: str, msgs: dict, shown: list) -> str:
     ps = [f'{html.escape(n)} {vs.view(n, i, kind).prob:.3f}' for n in shown if n not in msgs]
     return f'<p class="probs">p(positive): {", ".join(ps)}</p>' if ps else ''
 
+def _img(png: bytes, alt: str) -> str:
+    "An <img> with `png` inlined."
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+
+# %% ../nbs/07b_views.ipynb #7f4a4f42
+_STYLE = ('<style>body{font-family:sans-serif;margin:1em 2em;color:#222} img{display:block;margin:0} '
+          'section{margin-bottom:2.5em} p.note{color:#D55E00} td,th{padding:0 8px;text-align:left}</style>')
+
+def _page_head(vs: ViewSet, title: str, kind: str, shown: list) -> list:
+    "The page's head, title and the paragraph that says what it shows."
+    esc = html.escape
+    return [f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>',
+            f'{_STYLE}</head><body>', f'<h1>{esc(title)}</h1>',
+            f'<p>{len(vs.data)} sequences of length {vs.data.length} from {esc(str(vs.data.source))}; '
+            f"models: {esc(', '.join(shown))}; saliency: {esc(kind)}. Panels share one position "
+            'axis: the input, per-position importance of every model (each scaled to its maximum), then per model its '
+            'saliency-weighted input, saliency map and importance, temporal scores (recurrent models) and optimized input.</p>']
+
 def save_html(vs: ViewSet,
               path: str | os.PathLike,  # the .html file to write
               seqs=(0,),  # sequence indices or ids
               *, kind: str = 'paper',  # saliency kind
               show=None,  # names of the models to show; None: every usable one
               title: str = 'deepmotif dashboard',
-              extra: str = '',  # HTML put after the sequences, e.g. a section of learned motifs
+              extra: str = '',  # HTML put after the sequences, e.g. a section of learned motifs or of variants
              ) -> Path:
     "Write a self-contained HTML page, PNG images inlined, with the panels of `seqs`; it opens without a kernel."
     idx, shown = _seq_list(vs, seqs), [n for n in vs.usable if show is None or n in show]
-    esc = html.escape
-    parts = [f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>',
-             '<style>body{font-family:sans-serif;margin:1em 2em;color:#222} img{display:block;margin:0} '
-             'section{margin-bottom:2.5em} p.note{color:#D55E00}</style></head><body>', f'<h1>{esc(title)}</h1>',
-             f'<p>{len(vs.data)} sequences of length {vs.data.length} from {esc(str(vs.data.source))}; '
-             f"models: {esc(', '.join(shown))}; saliency: {esc(kind)}. Panels share one position "
-             'axis: the input, per-position importance of every model (each scaled to its maximum), then per model its '
-             'saliency-weighted input, saliency map and importance, temporal scores (recurrent models) and optimized input.</p>']
+    parts = _page_head(vs, title, kind, shown)
     for i in idx:
         pngs, msgs, alts = _page_pngs(vs, i, kind, show)
-        parts.append(f'<section><h2>{esc(seq_title(vs, i))}</h2>')
-        parts += [f'<p class="note">{esc(m)}</p>' for m in msgs.values()] + [_probs_html(vs, i, kind, msgs, shown)]
-        parts += [f'<img alt="{esc(a)}" src="data:image/png;base64,{base64.b64encode(p).decode()}">' for a, p in zip(alts, pngs)]
+        parts.append(f'<section><h2>{html.escape(seq_title(vs, i))}</h2>')
+        parts += [f'<p class="note">{html.escape(m)}</p>' for m in msgs.values()] + [_probs_html(vs, i, kind, msgs, shown)]
+        parts += [_img(p, a) for a, p in zip(alts, pngs)]
         parts.append('</section>')
     parts.append(f'{extra}</body></html>\n')
     path = Path(path)
     atomic_write(path, lambda t: Path(t).write_text('\n'.join(parts), encoding='utf-8'))
     return path
 
+# %% ../nbs/07b_views.ipynb #12ee2f9a
 def save_png(vs: ViewSet,
              folder: str | os.PathLike,  # folder to write into (created if needed)
              seqs=(0,),  # sequence indices or ids
@@ -321,3 +343,209 @@ def save_png(vs: ViewSet,
         atomic_write(path, lambda t: Path(t).write_bytes(png_bytes(np.concatenate(imgs))))
         paths.append(path)
     return paths
+
+# %% ../nbs/07b_views.ipynb #bed2a249
+class VariantView(NamedTuple):
+    "What the variant viewer shows for one model and one variant: the pure functions' results, nothing drawn."
+    model: str  # model name
+    index: int  # row of the variant in the effects table
+    effect: dict  # that row of variant_effects(model, variants, genome)
+    saliency: VariantSaliency  # variant_saliency(model, that row, genome, kind=kind): (1, 4, L) maps and windows
+
+def variant_title(model: str, e: dict) -> str:
+    "The title of a variant's figure: model, variant, Δlogit and both probabilities."
+    vid = f" ({e['id']})" if e['id'] != '.' else ''
+    return (f"{model}: {e['chrom']}:{e['pos']} {e['ref']}>{e['alt']}{vid}   Δlogit = {e['delta']:+.3f}   "
+            f"p(ref) = {e['prob_ref']:.3f}   p(alt) = {e['prob_alt']:.3f}")
+
+def _shown_window(L: int, flank: int | None) -> tuple:
+    "(first, end) of the positions shown of a window of length L whose variant is at L // 2."
+    h = L // 2
+    return (0, L) if flank is None else (max(0, h - flank), min(L, h + flank + 1))
+
+# %% ../nbs/07b_views.ipynb #324fe272
+class VariantSet:
+    "Models, SNVs and their genome; each model's effects computed once, in one batched pass, and each variant's maps."
+    def __init__(self,
+                 models: dict,  # name -> trained model
+                 variants,  # a VCF path, read_variants' result, Variants, row dicts or a VariantEffects table
+                 genome,  # a Genome, or the path of its FASTA
+                 *, kind: str = 'paper',  # saliency kind
+                 flank: int | None = 25,  # positions drawn on each side of the variant; None: the whole window
+                 length: int | None = None,  # window length; None: each model's seq_length
+                 target: int = 0,  # model output scored and explained
+                 batch_size: int = 256,  # windows per pass
+                 width: float = WIDTH, dpi: int = DPI,  # figure width (inches) and resolution
+                 device=None,  # None: CUDA when available
+                 threads: int | None = 1,  # CPU threads for every computation (restored after); None: torch's setting
+                ):
+        _check_model_dict(models)
+        if kind not in KINDS: raise DeepMotifError(f"kind = {kind!r}; must be one of {', '.join(KINDS)}")
+        self.flank = None if flank is None else check_int(flank, 'flank', 0)
+        self.models, self.names, self.kind, self.length, self.target = dict(models), list(models), kind, length, target
+        self.variants = read_variants(variants) if isinstance(variants, (str, os.PathLike)) else variants
+        self.genome = genome if isinstance(genome, Genome) else Genome(genome)
+        self.batch_size, self.width, self.dpi, self.device, self.threads = batch_size, width, dpi, device, threads
+        self.memo, self.figures = {}, {}
+
+    memoised = ViewSet.memoised
+    def __len__(self): return len(self.variants)
+
+    def effects(self, model: str) -> VariantEffects:
+        "variant_effects(model, variants, genome) for every variant, computed once."
+        return self.memoised(('effects', model), lambda: variant_effects(
+            self.models[model], self.variants, self.genome, length=self.length, batch_size=self.batch_size,
+            device=self.device, target=self.target))
+
+    def order(self,
+              min_delta: float = 0.0,  # smallest |Δlogit| kept
+              by: str | None = None,  # the model whose |Δlogit| counts; None: the largest over the models
+             ) -> np.ndarray:  # variant indices, largest |Δlogit| first (file order among equals)
+        "Indices of the variants whose |Δlogit| is at least `min_delta`, sorted by |Δlogit|, largest first."
+        check_variant_choice(self, by=by, min_delta=min_delta)
+        d = np.max([np.abs(self.effects(n).delta) for n in ([by] if by else self.names)], 0)
+        keep = np.flatnonzero(d >= min_delta)
+        return keep[np.argsort(-d[keep], kind='stable')]
+
+    def view(self, model: str, i: int) -> VariantView:
+        "What is shown of variant `i` for `model`: `variant_view` below."
+        return variant_view(self, model, i)
+
+    def render(self, i: int) -> dict:
+        "PNG bytes of variant `i`, one per model: name -> PNG (`variant_png` below)."
+        return {n: variant_png(self, n, i) for n in self.names}
+
+# %% ../nbs/07b_views.ipynb #72b85977
+def check_variant_choice(vset: VariantSet, variant=None, model=None, by=None, min_delta=None):
+    "Raise a DeepMotifError naming the first choice (None: unchanged) that `vset` cannot show."
+    if variant is not None and (isinstance(variant, (bool, np.bool_)) or not isinstance(variant, (int, np.integer))
+                                or not 0 <= variant < len(vset)):
+        raise DeepMotifError(f"variant = {variant!r}; must be an index between 0 and {len(vset) - 1}")
+    for name, m in (('model', model), ('by', by)):
+        if m is not None and m not in vset.names:
+            raise DeepMotifError(f"{name} = {m!r}; must be one of {', '.join(vset.names)}")
+    if min_delta is not None and (isinstance(min_delta, bool) or not isinstance(min_delta, (int, float, np.number))
+                                  or not min_delta >= 0):
+        raise DeepMotifError(f"min_delta = {min_delta!r}; must be a number >= 0")
+
+def variant_view(vset: VariantSet, model: str, i: int) -> VariantView:
+    "What `vset` shows of variant `i` for `model`: its row of the effects table and its saliency maps."
+    check_variant_choice(vset, variant=i, model=model)
+    e = vset.effects(model)[i]
+    S = vset.memoised(('saliency', model, i), lambda: variant_saliency(
+        vset.models[model], e, vset.genome, kind=vset.kind, length=vset.length, target=vset.target, device=vset.device))
+    return VariantView(model, int(i), e, S)
+
+def variant_png(vset: VariantSet, model: str, i: int) -> bytes:
+    "PNG of variant `i` for `model`: both windows and their saliency maps, `flank` positions either side."
+    v = variant_view(vset, model, i)
+    lo, hi = _shown_window(v.saliency.X_ref.shape[2], vset.flank)
+    key = ('variant figure', model, hi - lo)
+    if key not in vset.figures:
+        vset.figures[key] = VariantFigure(hi - lo, v.saliency.X_ref.shape[2] // 2 - lo, vset.width, vset.dpi)
+    s = v.saliency
+    return vset.figures[key].draw(*(a[0, :, lo:hi] for a in (s.X_ref, s.X_alt, s.S_ref, s.S_alt)),
+                                  variant_title(model, v.effect))
+
+# %% ../nbs/07b_views.ipynb #0e4e9441
+def _variant_rows(vset: VariantSet, idx) -> str:
+    "Table rows of the variants `idx`: position, alleles and each model's Δlogit."
+    esc, out = html.escape, []
+    for i in idx:
+        e = vset.effects(vset.names[0])[i]
+        cells = [f"{e['chrom']}:{e['pos']}", e['id'], f"{e['ref']}>{e['alt']}"]
+        cells += [f"{vset.effects(n).delta[i]:+.3f}" for n in vset.names]
+        out.append('<tr>' + ''.join(f'<td>{esc(str(c))}</td>' for c in cells) + '</tr>')
+    return ''.join(out)
+
+def variant_section(vset: VariantSet,
+                    top: int = 10,  # variants drawn (the table lists every one kept)
+                    min_delta: float = 0.0,  # smallest |Δlogit| kept
+                    by: str | None = None,  # the model whose |Δlogit| sorts; None: the largest over the models
+                   ) -> str:
+    "HTML of the variants sorted by |Δlogit|: a table, then the figures of the first `top` for every model."
+    idx, esc = vset.order(min_delta, by), html.escape
+    head = ''.join(f'<th>{esc(c)}</th>' for c in ['variant', 'id', 'change'] + [f'Δlogit {n}' for n in vset.names])
+    parts = ['<section class="variants"><h2>Variants</h2>',
+             f'<p>{len(idx)} of {len(vset)} variants with |Δlogit| ≥ {min_delta:g}, largest first; '
+             f"saliency: {esc(vset.kind)}.</p>", f'<table><tr>{head}</tr>{_variant_rows(vset, idx)}</table>']
+    for i in idx[:check_int(top, 'top', 0)]:
+        pngs = vset.render(i)
+        parts += [_img(p, variant_title(n, vset.effects(n)[i])) for n, p in pngs.items()]
+    return '\n'.join(parts + ['</section>'])
+
+def save_variants_html(vset: VariantSet, path: str | os.PathLike, *,
+                       title: str = 'deepmotif variants', **kwargs) -> Path:  # kwargs: variant_section's options
+    "Write `variant_section(vset, **kwargs)` as a self-contained page."
+    body = variant_section(vset, **kwargs)
+    text = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f'{_STYLE}</head><body><h1>{html.escape(title)}</h1>\n{body}\n</body></html>\n')
+    return atomic_write(Path(path), lambda t: Path(t).write_text(text, encoding='utf-8'))
+
+# %% ../nbs/07b_views.ipynb #d06d87db
+class SpacingView(NamedTuple):
+    "What the grammar panel shows: spacing_table's rows for one motif arrangement."
+    motifs: tuple  # the motifs, as given
+    spacings: tuple  # gaps tried
+    orientations: tuple  # orientations of the motifs after the first
+    rows: list  # spacing_table(models, X, motifs, spacings, orientations=orientations)
+
+def _backgrounds(models: dict, background, n: int, seed: int) -> torch.Tensor:
+    "The (N, 4, L) backgrounds: `background`, a SeqData's negatives, or `n` random sequences of the models' length."
+    lengths = {k: getattr(m, 'seq_length', None) for k, m in models.items()}
+    if isinstance(background, SeqData):
+        neg = None if background.labels is None else np.flatnonzero(background.labels == 0)
+        background = background.X if neg is None or not len(neg) else background.X[torch.as_tensor(neg)]
+    if background is not None: X = check_X(background, 'background')
+    else:
+        L = set(lengths.values())
+        if len(L) != 1 or None in L:
+            raise DeepMotifError(f"background = None and the models' lengths are {lengths}; give background sequences")
+        rng, length = np.random.default_rng(seed), L.pop()
+        X = one_hot([''.join(rng.choice(list('ACGT'), length)) for _ in range(check_int(n, 'n'))])
+    for k, L in lengths.items():
+        if L not in (None, X.shape[2]):
+            raise DeepMotifError(f"model {k!r} was trained on length {L}; the backgrounds have length {X.shape[2]}")
+    return X
+
+class GrammarSet:
+    "Models and background sequences; spacing curves of motif pairs, computed once per question."
+    def __init__(self, models: dict,  # name -> trained model
+                 background=None,  # (N, 4, L) sequences or a SeqData (its negatives); None: `n` random sequences
+                 *, n: int = 100, seed: int = 0,  # random backgrounds: how many, and their seed
+                 target: int = 0,  # the output whose logit change is summarised
+                 batch_size: int = 256, width: float = WIDTH, dpi: int = DPI,
+                 device=None,  # None: CUDA when available
+                 threads: int | None = 1,  # CPU threads (restored after); None: torch's setting
+                ):
+        _check_model_dict(models)
+        self.models, self.names, self.X = dict(models), list(models), _backgrounds(models, background, n, seed)
+        self.target, self.batch_size, self.device, self.threads = target, batch_size, device, threads
+        self.width, self.dpi, self.memo = width, dpi, {}
+
+    memoised = ViewSet.memoised
+
+# %% ../nbs/07b_views.ipynb #fb4a4c33
+def _key(m):
+    "A motif as a dictionary key: strings as they are, matrices by their values."
+    return m if isinstance(m, str) else (np.shape(m), np.asarray(m, dtype=np.float64).tobytes())
+
+def spacing_view(gset: GrammarSet,
+                 motifs,  # two or more motifs: consensus, JASPAR name or id, or (4, W) matrix
+                 spacings,  # gaps to try, e.g. range(21)
+                 orientations=('+', '-'),  # of the motifs after the first, each an orientation of `space`
+                ) -> SpacingView:
+    "spacing_table of `gset`'s models on its backgrounds, computed once per (motifs, spacings, orientations)."
+    if isinstance(orientations, str): orientations = (orientations,)
+    key = ('spacing', tuple(_key(m) for m in motifs), tuple(spacings), tuple(orientations))
+    rows = gset.memoised(key, lambda: spacing_table(gset.models, gset.X, list(motifs), list(spacings),
+                                                    orientations=tuple(orientations), target=gset.target,
+                                                    batch_size=gset.batch_size, device=gset.device))
+    return SpacingView(tuple(motifs), tuple(spacings), tuple(orientations), rows)
+
+def spacing_view_png(gset: GrammarSet, v: SpacingView) -> bytes:
+    "PNG of the curves of `v`, drawn once."
+    names = ' / '.join(m if isinstance(m, str) else 'matrix' for m in v.motifs)
+    key = ('spacing png', tuple(_key(m) for m in v.motifs), v.spacings, v.orientations)
+    title = f'{names}: mean change of logit over {len(gset.X)} backgrounds'
+    return gset.memoised(key, lambda: spacing_png(v.rows, title, gset.width, gset.dpi))
