@@ -261,6 +261,7 @@ def _train_one(d: Dataset, arch: str, data: tuple, out: Path, epochs, seed: int,
     if save_models: save_model(model, out / 'models' / f'{d.name}_{arch}', seq_length=tr.length, metrics=row)
     return row
 
+# %% ../nbs/12_benchmark.ipynb #ffc1986e
 def _check_settings(out: Path, settings: dict) -> None:
     "Refuse to resume a results folder made with other settings; record them for a new one."
     path = out / 'settings.json'

@@ -269,6 +269,7 @@ def _add_scan(sub):
     s.add_argument('--batch-size', type=_positive_int, default=256)
     _common(s, seed=False, nproc=True); s.set_defaults(run=_run_scan)
 
+# %% ../nbs/08_cli.ipynb #7a60c36e
 def _spacings(s: str) -> list[int]:
     "'0-30' or '0,4,8' or '5' as a list of gaps >= 0."
     try:

@@ -146,6 +146,7 @@ def _labelled_windows(model, data: str, genome: str, negatives: str, seed: int, 
     d = genome_dataset(data, genome, length=model.seq_length, negatives=negatives, seed=seed).train
     for start in range(0, len(d), chunk_size): yield d.subset(np.arange(start, min(start + chunk_size, len(d))))
 
+# %% ../nbs/08_commands.ipynb #e3211228
 def evaluate_command(model_dir: str, data: str, device: str | None = None,
                      seed: int = 0,  # seed of the negatives drawn for a peak file
                      chunk_size: int = CHUNK, verbose: bool = False,
@@ -266,6 +267,7 @@ def explain_command(model_dir: str, data: str, out: str, method: str = 'saliency
     else: collections.deque(results, maxlen=0)  # compute this rank's chunks; rank 0 writes
     return shape
 
+# %% ../nbs/08_commands.ipynb #fda9674f
 def optimize_command(model_dir: str, out: str, method: str = 'paper', steps: int = 1000, n_starts: int = 8,
                      seed: int = 0, device: str | None = None) -> dict:
     "Write the class-optimized input of a saved model: optimized.meme, optimized.png, trajectory.tsv."
@@ -453,6 +455,7 @@ def _page_data(data: str, genome: str | None, models: dict):
     from deepmotif.genome import genome_windows
     return genome_windows(data, genome, L)
 
+# %% ../nbs/08_commands.ipynb #eb75ccd3
 def dashboard_command(model_dirs: list,  # folders written by save_model (train, demo)
                       data: str,  # a sequence file, or a BED/narrowPeak file with `genome`
                       out: str,  # the .html page to write
