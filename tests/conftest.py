@@ -18,6 +18,15 @@ def write_deepbind(path, seqs, labels):
     return path
 
 
+@pytest.fixture(scope='module')
+def one_thread():
+    "torch at one thread for a module's tests (`pytestmark = pytest.mark.usefixtures('one_thread')`), restored after."
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture
 def small():
     return synthetic_dataset('single', n=200, seed=5)

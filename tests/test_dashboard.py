@@ -15,13 +15,7 @@ import deepmotif.views as views
 from deepmotif.dashboard import Dashboard, SaliencyViewer, TemporalViewer, OptimizedInputViewer, LivePlot
 
 
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    "Tiny models on a shared CPU: one torch thread is fastest, as in the dashboard itself."
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures('one_thread')  # tiny models on a shared CPU: one torch thread is fastest
 
 
 @pytest.fixture(scope='module')

@@ -15,12 +15,7 @@ from conftest import write_deepbind
 CTCF = 'MA0139.2'
 
 
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures('one_thread')  # torch at one thread in this module (conftest)
 
 
 @pytest.fixture(scope='module')
