@@ -15,7 +15,7 @@ import torch
 # %% auto #0
 __all__ = ['ALPHABET', 'IUPAC_AMBIGUOUS', 'JASPAR_RELEASE', 'JASPAR_EXTRA', 'fit_length', 'one_hot', 'decode',
            'dinucleotide_shuffle', 'SeqData', 'train_valid_split', 'read_sequences', 'iter_sequences', 'jaspar_motifs',
-           'motif_by_name', 'revcomp', 'synthetic_dataset', 'planted_mask']
+           'jaspar_db', 'ppm_of', 'motif_by_name', 'revcomp', 'synthetic_dataset', 'planted_mask']
 
 # %% ../nbs/00_data.ipynb #47ac088e
 from .core import DeepMotifError, DeepMotifWarning  # defined in the core chapter; importable from here as before
@@ -498,7 +498,7 @@ def _id_key(matrix_id: str) -> tuple:
     nums = [int(x) for x in re.findall(r'\d+', matrix_id)]
     return tuple(nums) or (float('inf'),), matrix_id
 
-def _jaspar_db(release: str = JASPAR_RELEASE):
+def jaspar_db(release: str = JASPAR_RELEASE):
     "pyjaspar's database of `release`, opened once; a DeepMotifError when pyjaspar is missing or lacks the release."
     try: from pyjaspar import jaspardb
     except ImportError: raise DeepMotifError(f"the JASPAR database needs the optional package 'pyjaspar': {JASPAR_EXTRA}") from None
@@ -508,20 +508,20 @@ def _jaspar_db(release: str = JASPAR_RELEASE):
         _JASPAR_DBS[release] = jaspardb(release=release)
     return _JASPAR_DBS[release]
 
-def _ppm_of(m) -> np.ndarray:
+def ppm_of(m) -> np.ndarray:
     "(4, W) float64 probabilities of a pyjaspar motif."
     counts = np.array([m.counts[b] for b in ALPHABET], dtype=np.float64)
     return counts / counts.sum(0, keepdims=True)
 
 def _pyjaspar_motif(name: str, release: str) -> tuple[str, np.ndarray] | None:
     "(matrix id, PPM) of a factor name or matrix id in a pyjaspar release, or None."
-    db = _jaspar_db(release)
+    db = jaspar_db(release)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # pyjaspar warns when nothing matches
         if _JASPAR_ID.match(name): found = [db.fetch_motif_by_id(name.upper())]
         else: found = [m for m in db.fetch_motifs(collection=None, tf_name=list({name, name.upper()})) if str(m.name).upper() == name.upper()]
     found = sorted((m for m in found if m is not None), key=lambda m: (not (m.collection == 'CORE' and m.tax_group == 'vertebrates'), _id_key(m.matrix_id)))
-    return (found[0].matrix_id, _ppm_of(found[0])) if found else None
+    return (found[0].matrix_id, ppm_of(found[0])) if found else None
 
 def motif_by_name(name: str,  # a factor name ('CTCF', any case) or a JASPAR matrix id ('MA0139.2')
                   *, release: str | None = None,  # None: the shipped matrices, then pyjaspar's JASPAR2024; else only that pyjaspar release

@@ -11,7 +11,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 import torch
 from torch import nn
-from .data import DeepMotifError, SeqData, read_sequences, JASPAR_EXTRA, _jaspar_db, _ppm_of
+from .data import DeepMotifError, SeqData, read_sequences, JASPAR_EXTRA, jaspar_db, ppm_of
 from .models import evaluating, load_model
 from .core import atomic_write
 from .core import check_X
@@ -304,9 +304,9 @@ def jaspar(release: str = 'JASPAR2024',  # a pyjaspar release name
            tax_group: str | None = 'vertebrates',  # taxonomic group; None: all
           ) -> Database:
     "A JASPAR release as PPMs (latest version of each matrix), read once per argument set."
-    ms = _jaspar_db(release).fetch_motifs(collection=collection, tax_group=tax_group)  # opened by the data chapter
+    ms = jaspar_db(release).fetch_motifs(collection=collection, tax_group=tax_group)  # opened by the data chapter
     if not ms: raise DeepMotifError(f"{release}: no motifs in collection {collection!r}, tax_group {tax_group!r}")
-    ppms = [_ppm_of(m) for m in ms]
+    ppms = [ppm_of(m) for m in ms]
     for p in ppms: p.setflags(write=False)
     return Database(tuple(m.matrix_id for m in ms), tuple(m.name for m in ms), tuple(ppms))
 
