@@ -1,16 +1,18 @@
 """One-hot encoding throughput (bases per second) of deepmotif.data.one_hot, against tangermeme's one_hot_encode and
-a per-character loop, on one thread.
+a per-character loop, at 1 and 2 threads (`torch.set_num_threads` for ours, `n_jobs` for tangermeme).
 
 Two regimes: one long sequence (a chromosome-sized string, 10 Mb with a run of N) and many short ones (20,000 x 101 bp,
 a ChIP-seq data set). tangermeme encodes one string at a time, so the short sequences are encoded in a loop and
 stacked. Both output types are compared: float32 (what the models take, our default) and int8 (tangermeme's default).
+tangermeme returns a long sequence as a transposed view of an (L, 4) array; ours is a contiguous (4, L) array, the
+layout a Conv1d reads, so the long int8 case is also timed with tangermeme's result made contiguous.
 The timings are interleaved (ours, theirs, ours, ...) and the best of `--repeat` is kept; every output is checked to be
 identical before timing.
 
-usage: python benchmarks/onehot_speed.py [--long 10000000] [--n 20000] [--length 101] [--repeat 7]
+usage: python benchmarks/onehot_speed.py [--long 10000000] [--n 20000] [--length 101] [--repeat 7] [--threads 1 2]
 """
 import os
-for v in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'NUMBA_NUM_THREADS'): os.environ[v] = '1'
+for v in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'): os.environ[v] = '1'
 import argparse, platform, random, time
 import numpy as np
 import torch
@@ -37,15 +39,21 @@ def interleaved(fs: dict, repeat: int) -> dict:
     return {k: min(v) for k, v in ts.items()}
 
 
-def compare(label, seqs, repeat, tm):
+def compare(label, seqs, repeat, tm, threads=1):
     "Print ours vs tangermeme for `seqs` in float32 and int8, after checking the outputs are identical."
     bases = len(seqs) * len(seqs[0])
-    theirs = (lambda d: tm(seqs[0], dtype=d)[None]) if len(seqs) == 1 else (lambda d: torch.stack([tm(s, dtype=d) for s in seqs]))
-    print(f'\n{label}: {len(seqs)} x {len(seqs[0]):,} bp')
-    for d in (torch.float32, torch.int8):
-        assert torch.equal(one_hot(seqs, dtype=d), theirs(d)), f'outputs differ ({d})'
-        t = interleaved({'ours': lambda: one_hot(seqs, dtype=d), 'tangermeme': lambda: theirs(d)}, repeat)
-        print(f'  {str(d):14s} ours {bases / t["ours"] / 1e6:8.0f} Mbases/s   tangermeme {bases / t["tangermeme"] / 1e6:8.0f} Mbases/s'
+    torch.set_num_threads(threads)
+    theirs = ((lambda d: tm(seqs[0], dtype=d, n_jobs=threads)[None]) if len(seqs) == 1
+              else (lambda d: torch.stack([tm(s, dtype=d, n_jobs=threads) for s in seqs])))
+    print(f'\n{label}: {len(seqs)} x {len(seqs[0]):,} bp, {threads} thread(s)')
+    rows = [('float32', torch.float32, False), ('int8', torch.int8, False)]
+    if not theirs(torch.int8).is_contiguous():  # tangermeme returns a transposed view; a Conv1d first copies it
+        rows.append(('int8, contiguous', torch.int8, True))
+    for name, d, contiguous in rows:
+        t_fn = (lambda: theirs(d).contiguous()) if contiguous else (lambda: theirs(d))
+        assert torch.equal(one_hot(seqs, dtype=d), t_fn()), f'outputs differ ({d})'
+        t = interleaved({'ours': lambda: one_hot(seqs, dtype=d), 'tangermeme': t_fn}, repeat)
+        print(f'  {name:17s} ours {bases / t["ours"] / 1e6:8.0f} Mbases/s   tangermeme {bases / t["tangermeme"] / 1e6:8.0f} Mbases/s'
               f'   ours/tangermeme speed {t["tangermeme"] / t["ours"]:.2f}x   (outputs identical)')
 
 
@@ -53,6 +61,7 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser()
     ap.add_argument('--long', type=int, default=10_000_000); ap.add_argument('--n', type=int, default=20_000)
     ap.add_argument('--length', type=int, default=101); ap.add_argument('--repeat', type=int, default=7)
+    ap.add_argument('--threads', type=int, nargs='+', default=[1, 2])
     a = ap.parse_args()
     rng = np.random.default_rng(0)
     acgt = lambda n: np.frombuffer(b'ACGT', dtype=np.uint8)[rng.integers(0, 4, n)].tobytes().decode()
@@ -61,13 +70,15 @@ if __name__ == '__main__':
     chrom = chrom[:mid] + 'N' * 10_000 + chrom[mid + 10_000:]  # an assembly gap
     short = [acgt(a.length) for _ in range(a.n)]
     print(f'{platform.processor() or platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}, '
-          f'torch {torch.__version__}, {torch.get_num_threads()} thread; best of {a.repeat} interleaved runs')
+          f'torch {torch.__version__}; best of {a.repeat} interleaved runs; load average {os.getloadavg()[0]:.2f}')
     try:
         import tangermeme
         from tangermeme.utils import one_hot_encode
         print(f'tangermeme {tangermeme.__version__}')
-        compare('one long sequence', [chrom], a.repeat, one_hot_encode)
-        compare('many short sequences', short, a.repeat, one_hot_encode)
+        for t in a.threads:
+            compare('one long sequence', [chrom], a.repeat, one_hot_encode, t)
+            compare('many short sequences', short, a.repeat, one_hot_encode, t)
+        torch.set_num_threads(1)
     except ImportError: print("tangermeme is not installed: pip install tangermeme")
     small = short[:2000]
     assert torch.equal(one_hot(small), loop_one_hot(small))

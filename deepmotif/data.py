@@ -6,6 +6,7 @@
 from __future__ import annotations
 import gzip, itertools, json, os, random, re, warnings, zlib
 from importlib import resources
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -53,19 +54,20 @@ _CHUNK = 1 << 17  # bases encoded per step: the temporaries stay in the CPU cach
 _ACGT_COL = np.frombuffer(b'ACGT', dtype=np.uint8)[None, :, None]
 _CASE = np.uint8(0xDF)  # clears the lower-case bit of an ASCII letter
 
-def _ascii(seqs: Sequence[str] | str, length: int | None, source: str = 'seqs') -> tuple[np.ndarray, list[str]]:
-    "(N, L) ASCII bytes of `seqs`, all brought to `length` (or checked to be equal when it is None), and the strings."
+def _strings(seqs: Sequence[str] | str, length: int | None, source: str = 'seqs') -> list[str]:
+    "`seqs` as a list of strings, all brought to `length` (or checked to be equal when it is None)."
     if isinstance(seqs, str): seqs = [seqs]
     seqs = list(seqs)
     lengths = set(map(len, seqs))
-    if length is None:
-        if len(lengths) > 1:
-            raise DeepMotifError(f"{source}: sequences have lengths {sorted(lengths)[:5]}...; pass length= to centre-trim/pad them")
-        length = lengths.pop() if lengths else 0
-    elif lengths != {length}:
+    if length is None and len(lengths) > 1:
+        raise DeepMotifError(f"{source}: sequences have lengths {sorted(lengths)[:5]}...; pass length= to centre-trim/pad them")
+    if length is not None and lengths != {length}:
         seqs = [s if len(s) == length else fit_length(s, length) for s in seqs]
-    raw = ''.join(seqs).encode('ascii', 'replace')  # non-ASCII letters become '?', which the table marks as not DNA
-    return np.frombuffer(raw, dtype=np.uint8).reshape(len(seqs), length), seqs
+    return seqs
+
+def _ascii(seqs: list[str], L: int) -> np.ndarray:
+    "(N, L) ASCII bytes of `seqs` (all of length L); a non-ASCII letter becomes '?', which the table marks as not DNA."
+    return np.frombuffer(''.join(seqs).encode('ascii', 'replace'), dtype=np.uint8).reshape(len(seqs), L)
 
 def _encode_block(raw: np.ndarray, up: np.ndarray, rows: np.ndarray) -> tuple[int, int] | None:
     "One-hot bool `rows` (k, 4, l) of the bytes `raw` (k, l); the (record, position) of the first byte that is not DNA, or None."
@@ -84,26 +86,48 @@ def _numpy_dtype(dtype) -> np.dtype:
     try: return torch.empty(0, dtype=dtype).numpy().dtype
     except TypeError: return np.dtype(np.float32)
 
+def _block_plan(N: int, L: int) -> tuple[int, int, list[tuple[int, int]]]:
+    "Records and positions per block (about _CHUNK bases), and each block's (first record, first position), in order."
+    k, l = max(1, _CHUNK // max(L, 1)), max(1, min(L, _CHUNK))
+    return k, l, list(itertools.product(range(0, N, k), range(0, L, l)))
+
+def _encode_blocks(seqs: list[str], raw: np.ndarray | None, out: np.ndarray, k: int, l: int,
+                   starts: list[tuple[int, int]], strict: bool) -> tuple[int, int] | None:
+    "Encode the blocks at `starts` into `out` in turn; the (record, position) of the first letter that is not DNA, or None."
+    direct = out.itemsize == 1  # int8, uint8, bool: the bool rows are written straight into the output
+    up, buf, first = np.empty(k * l, np.uint8), None if direct else np.empty(4 * k * l, bool), None
+    for s, p in starts:  # without `raw` (long sequences) each block is encoded from its string: no whole-sequence copy
+        r = raw[s:s + k, p:p + l] if raw is not None else _ascii([seqs[s][p:p + l]], min(l, len(seqs[s]) - p))
+        o = out[s:s + k, :, p:p + l]
+        rows = o.view(bool) if direct else buf[:4 * r.size].reshape(r.shape[0], 4, r.shape[1])
+        bad = _encode_block(r, up[:r.size].reshape(r.shape), rows)
+        if not direct: np.copyto(o, rows, casting='unsafe')
+        if bad and first is None: first = (s + bad[0], p + bad[1])
+        if first and strict: break
+    return first
+
+def _encode(seqs: list[str], out: np.ndarray, strict: bool) -> tuple[int, int] | None:
+    "Fill `out` (N, 4, L) with the one-hot rows of `seqs`, over torch's thread count for large inputs; the first non-DNA letter."
+    N, _, L = out.shape
+    raw = _ascii(seqs, L) if L <= _CHUNK else None
+    k, l, starts = _block_plan(N, L)
+    n = min(torch.get_num_threads(), len(starts) // 2) if N * L >= 4 * _CHUNK else 1
+    if n <= 1: return _encode_blocks(seqs, raw, out, k, l, starts, strict)
+    parts = [starts[i * len(starts) // n:(i + 1) * len(starts) // n] for i in range(n)]  # contiguous runs, in order
+    with ThreadPoolExecutor(n) as ex:  # numpy releases the GIL inside each block's passes
+        firsts = list(ex.map(lambda part: _encode_blocks(seqs, raw, out, k, l, part, strict), parts))
+    return next((f for f in firsts if f), None)
+
 def one_hot(seqs: Sequence[str] | str,  # DNA strings (a single string gives N = 1)
             length: int | None = None,  # centre-trim/pad every sequence to this length; None: all must be equal
             strict: bool = True,  # raise on letters that are not DNA/IUPAC; False: zero column and a warning
             dtype=torch.float32,
            ) -> torch.Tensor:  # (N, 4, L), rows A C G T
     "One-hot encode `seqs` into an (N, 4, L) tensor."
-    raw, seqs = _ascii(seqs, length)
-    N, L = raw.shape
-    out = np.empty((N, 4, L), _numpy_dtype(dtype))
-    direct = out.itemsize == 1  # int8, uint8, bool: the bool rows are written straight into the output
-    k, l = max(1, _CHUNK // max(L, 1)), max(1, min(L, _CHUNK))  # records and positions per block
-    up, buf = np.empty(k * l, np.uint8), None if direct else np.empty(4 * k * l, bool)
-    first = None
-    for s, p in itertools.product(range(0, N, k), range(0, L, l)):
-        r, o = raw[s:s + k, p:p + l], out[s:s + k, :, p:p + l]
-        rows = o.view(bool) if direct else buf[:4 * r.size].reshape(r.shape[0], 4, r.shape[1])
-        bad = _encode_block(r, up[:r.size].reshape(r.shape), rows)
-        if not direct: np.copyto(o, rows, casting='unsafe')
-        if bad and first is None: first = (s + bad[0], p + bad[1])
-        if first and strict: break
+    seqs = _strings(seqs, length)
+    L = len(seqs[0]) if seqs else (length or 0)
+    out = np.empty((len(seqs), 4, L), _numpy_dtype(dtype))
+    first = _encode(seqs, out, strict)
     if first:
         i, j = first
         msg = f"seqs: record {i} has {seqs[i][j]!r} at position {j}; expected A, C, G, T or an IUPAC code such as N"
