@@ -4,8 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #cfd91387
 from __future__ import annotations
-import gzip, itertools, json, os, random, re, warnings, zlib
-from importlib import resources
+import gzip, itertools, os, random, re, warnings, zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,9 +13,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['ALPHABET', 'IUPAC_AMBIGUOUS', 'JASPAR_RELEASE', 'JASPAR_EXTRA', 'fit_length', 'one_hot', 'decode',
-           'dinucleotide_shuffle', 'SeqData', 'train_valid_split', 'read_sequences', 'iter_sequences', 'jaspar_motifs',
-           'jaspar_db', 'ppm_of', 'motif_by_name', 'revcomp', 'synthetic_dataset', 'planted_mask']
+__all__ = ['ALPHABET', 'IUPAC_AMBIGUOUS', 'fit_length', 'one_hot', 'decode', 'dinucleotide_shuffle', 'SeqData',
+           'train_valid_split', 'read_sequences', 'iter_sequences', 'revcomp', 'synthetic_dataset', 'planted_mask',
+           'JASPAR_RELEASE', 'JASPAR_EXTRA', 'jaspar_motifs', 'jaspar_db', 'ppm_of', 'motif_by_name']
 
 # %% ../nbs/00_data.ipynb #47ac088e
 from .core import DeepMotifError, DeepMotifWarning  # defined in the core chapter; importable from here as before
@@ -501,73 +500,9 @@ def _chunks(path: Path, fmt: str, recs, chunk_size: int, length: int | None):
                       {'format': fmt, 'start': start})
         start += len(batch)
 
-# %% ../nbs/00_data.ipynb #4b35105e
-def jaspar_motifs() -> dict[str, dict]:
-    "The JASPAR 2024 matrices shipped with the package: {matrix_id: {'name', 'ppm' (4, W) rows A C G T}}."
-    raw = json.loads(resources.files('deepmotif').joinpath('assets/jaspar_motifs.json').read_text())
-    out = {}
-    for mid, m in raw['motifs'].items():
-        counts = np.asarray(m['counts'], dtype=np.float64)
-        out[mid] = {'name': m['name'], 'ppm': counts / counts.sum(0, keepdims=True)}
-    return out
-
-# %% ../nbs/00_data.ipynb #20df3dfd
-JASPAR_RELEASE = 'JASPAR2024'  # the release of the shipped matrices, and the pyjaspar release searched after them
-JASPAR_EXTRA = 'pip install "deepmotif[motifs]"'  # how to install pyjaspar
-_JASPAR_ID = re.compile(r'^[A-Z]{2,3}\d{4}(\.\d+)?$', re.I)  # MA0139.2, UN0123.1, or a base id (latest version)
-_JASPAR_DBS: dict = {}
-
-def _id_key(matrix_id: str) -> tuple:
-    "Sort key of a JASPAR id: numeric base id, then version."
-    nums = [int(x) for x in re.findall(r'\d+', matrix_id)]
-    return tuple(nums) or (float('inf'),), matrix_id
-
-def jaspar_db(release: str = JASPAR_RELEASE):
-    "pyjaspar's database of `release`, opened once; a DeepMotifError when pyjaspar is missing or lacks the release."
-    try: from pyjaspar import jaspardb
-    except ImportError: raise DeepMotifError(f"the JASPAR database needs the optional package 'pyjaspar': {JASPAR_EXTRA}") from None
-    if release not in _JASPAR_DBS:
-        releases = jaspardb().get_releases()
-        if release not in releases: raise DeepMotifError(f"database = {release!r}; pyjaspar has {', '.join(releases)}")
-        _JASPAR_DBS[release] = jaspardb(release=release)
-    return _JASPAR_DBS[release]
-
-def ppm_of(m) -> np.ndarray:
-    "(4, W) float64 probabilities of a pyjaspar motif."
-    counts = np.array([m.counts[b] for b in ALPHABET], dtype=np.float64)
-    return counts / counts.sum(0, keepdims=True)
-
-def _pyjaspar_motif(name: str, release: str) -> tuple[str, np.ndarray] | None:
-    "(matrix id, PPM) of a factor name or matrix id in a pyjaspar release, or None."
-    db = jaspar_db(release)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')  # pyjaspar warns when nothing matches
-        if _JASPAR_ID.match(name): found = [db.fetch_motif_by_id(name.upper())]
-        else: found = [m for m in db.fetch_motifs(collection=None, tf_name=list({name, name.upper()})) if str(m.name).upper() == name.upper()]
-    found = sorted((m for m in found if m is not None), key=lambda m: (not (m.collection == 'CORE' and m.tax_group == 'vertebrates'), _id_key(m.matrix_id)))
-    return (found[0].matrix_id, ppm_of(found[0])) if found else None
-
-def motif_by_name(name: str,  # a factor name ('CTCF', any case) or a JASPAR matrix id ('MA0139.2')
-                  *, release: str | None = None,  # None: the shipped matrices, then pyjaspar's JASPAR2024; else only that pyjaspar release
-                  use_pyjaspar: bool = True,  # False: the shipped matrices only
-                 ) -> tuple[str, np.ndarray]:  # (matrix id, (4, W) float64 probabilities, rows A C G T)
-    "A JASPAR matrix by factor name or matrix id: the shipped matrices first, then pyjaspar when installed."
-    if not isinstance(name, str) or not name.strip(): raise DeepMotifError(f"motif = {name!r}; expected a factor name such as 'CTCF' or a matrix id")
-    name, ms = name.strip(), jaspar_motifs()
-    if release is None:
-        hits = sorted((mid for mid, m in ms.items() if name.upper() in (mid.upper(), m['name'].upper())), key=_id_key)
-        if hits: return hits[0], ms[hits[0]]['ppm']
-    searched = ''
-    if use_pyjaspar or release is not None:
-        try:
-            found = _pyjaspar_motif(name, release or JASPAR_RELEASE)
-            if found: return found
-            searched = f", or a factor name or matrix id of pyjaspar's {release or JASPAR_RELEASE}"
-        except DeepMotifError:
-            if release is not None: raise
-            searched = f" (install pyjaspar to search all of JASPAR: {JASPAR_EXTRA})"
-    if release is not None: raise DeepMotifError(f"motif = {name!r}; not a factor name or matrix id of pyjaspar's {release}")
-    raise DeepMotifError(f"motif = {name!r}; must be one of {', '.join(m['name'] for m in ms.values())}{searched}")
+# %% ../nbs/00_data.ipynb #44173e2c
+from .jaspar import JASPAR_RELEASE, JASPAR_EXTRA, jaspar_motifs, jaspar_db, ppm_of, motif_by_name  # importable from here as before
+_all_ = ['JASPAR_RELEASE', 'JASPAR_EXTRA', 'jaspar_motifs', 'jaspar_db', 'ppm_of', 'motif_by_name']
 
 # %% ../nbs/00_data.ipynb #17040427
 _COMP = str.maketrans('ACGTN', 'TGCAN')

@@ -11,7 +11,8 @@ from typing import NamedTuple, Sequence
 import numpy as np
 import torch
 from torch import nn
-from .data import DeepMotifError, SeqData, read_sequences, JASPAR_EXTRA, jaspar_db, ppm_of
+from .data import DeepMotifError, SeqData, read_sequences
+from .jaspar import JASPAR_EXTRA, jaspar_db, ppm_of
 from .models import evaluating, load_model
 from .core import atomic_write
 from .core import check_X
