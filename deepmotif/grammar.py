@@ -273,9 +273,10 @@ def plot_spacing(rows: list[dict],  # from spacing_table
                  ax=None,  # matplotlib Axes to draw on; None: a new figure
                 ):  # the Axes
     "Mean logit change against spacing: one curve per model and orientation."
-    import matplotlib.pyplot as plt
     if not rows: raise DeepMotifError("rows = []; nothing to plot")
-    if ax is None: ax = plt.subplots(figsize=(7, 3.5))[1]
+    if ax is None:
+        import matplotlib.pyplot as plt  # only for a new figure: drawing on a given Axes needs no pyplot
+        ax = plt.subplots(figsize=(7, 3.5))[1]
     models = list(dict.fromkeys(r['model'] for r in rows))
     for i, name in enumerate(models):
         for sign in dict.fromkeys(r['orientation'] for r in rows if r['model'] == name):

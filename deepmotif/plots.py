@@ -90,11 +90,11 @@ def plot_saliency(S,  # (4, L) saliency map
                   cmap: str | None = None,  # None: 'Reds' for non-negative maps, 'RdBu_r' centred at 0 for signed ones
                  ):
     "Heatmap (bases x positions) and per-position importance line of a saliency map; returns the two Axes."
-    import matplotlib.pyplot as plt
     S = _as_4xL(S, 'S')
     L = S.shape[1]
     if seq is not None and len(seq) != L: raise DeepMotifError(f"seq has {len(seq)} letters but S covers {L} positions")
     if axes is None:
+        import matplotlib.pyplot as plt  # only for a new figure: drawing on given Axes needs no pyplot
         fig, axes = plt.subplots(2, 1, figsize=(max(4, L * 0.12), 2.4), sharex=True, gridspec_kw=dict(height_ratios=[2, 1]))
     ah, al = axes
     signed = (S < 0).any()
