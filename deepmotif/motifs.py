@@ -381,11 +381,8 @@ def write_motifs(path: str | os.PathLike,  # file to write (atomically)
 
 def read_motifs(path: str | os.PathLike) -> list:
     "Motifs of a MEME-format file, in file order."
-    mats = read_meme(path)
-    nsites = [int(m.group(1)) if m else 0 for m in (re.search(r'nsites=\s*(\d+)', l) for l in Path(path).read_text().splitlines()
-                                                     if l.startswith('letter-probability'))]
     out = []
-    for (key, P), n in zip(mats.items(), nsites):
+    for key, (P, n) in read_meme(path, nsites=True).items():
         name, _, src = key.partition(' ')
         out.append(Motif(name, P / P.sum(0, keepdims=True), None, n, src or 'file'))
     return out

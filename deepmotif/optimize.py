@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_optimize.ipynb #df6013bc
 from __future__ import annotations
-import os
+import os, re
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np
@@ -140,7 +140,9 @@ def write_meme(path: str | os.PathLike,  # file to write
     atomic_write(path, lambda t: Path(t).write_text(meme_text(items)))
     return path
 
-def read_meme(path: str | os.PathLike) -> dict:
+def read_meme(path: str | os.PathLike,
+              nsites: bool = False,  # True: name -> (matrix, nsites of its letter-probability line, 0 when absent)
+             ) -> dict:  # name -> (4, W) probability matrix
     "Motifs of a MEME-format file: name -> (4, W) probability matrix."
     path = Path(path)
     try: text = path.read_text()
@@ -162,6 +164,9 @@ def read_meme(path: str | os.PathLike) -> dict:
                 except (IndexError, ValueError): raise DeepMotifError(f"{path} line {k + 1}: expected 4 probabilities") from None
                 if len(rows[-1]) != 4: raise DeepMotifError(f"{path} line {k + 1}: expected 4 probabilities, got {len(rows[-1])}")
             out[name] = np.array(rows).T
+            if nsites:
+                n = re.search(r'nsites=\s*(\d+)', lines[j])
+                out[name] = out[name], int(n.group(1)) if n else 0
             i = j + w
         i += 1
     if not out: raise DeepMotifError(f"{path}: no MOTIF entries")
