@@ -305,7 +305,7 @@ def jaspar(release: str = 'JASPAR2024',  # a pyjaspar release name
            tax_group: str | None = 'vertebrates',  # taxonomic group; None: all
           ) -> Database:
     "A JASPAR release as PPMs (latest version of each matrix), read once per argument set."
-    ms = jaspar_db(release).fetch_motifs(collection=collection, tax_group=tax_group)  # opened by the data chapter
+    ms = jaspar_db(release).fetch_motifs(collection=collection, tax_group=tax_group)  # opened by the JASPAR chapter
     if not ms: raise DeepMotifError(f"{release}: no motifs in collection {collection!r}, tax_group {tax_group!r}")
     ppms = [ppm_of(m) for m in ms]
     for p in ppms: p.setflags(write=False)
