@@ -21,7 +21,8 @@ from .scan import scan            # module later (`from deepmotif.scan import ..
 
 _LAZY = {'plots': 'plot_logo plot_saliency plot_temporal plot_views BASE_COLORS',
          'views': 'VariantSet GrammarSet save_variants_html',
-         'dashboard': 'Dashboard SaliencyViewer TemporalViewer OptimizedInputViewer LivePlot MotifPanel VariantViewer GrammarPanel',
+         'dashboard': 'Dashboard SaliencyViewer TemporalViewer OptimizedInputViewer LivePlot',
+         'panels': 'MotifPanel VariantViewer GrammarPanel',
          'motifs': 'Motif seqlets filter_motifs find_motifs match_motifs write_motifs read_motifs',
          'benchmark': 'pwm_scores find_datasets',
          'genome': 'read_intervals Genome genome_windows genome_dataset',

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_dashboard.ipynb #b480fe38
 from __future__ import annotations
-import html, os, re
+import html, os
 from contextlib import contextmanager
 import numpy as np
 from torch import nn
@@ -13,57 +13,17 @@ from .core import DeepMotifError
 from .data import SeqData
 from .saliency import KINDS
 from .optimize import METHODS, optimize_input
-from .render import (WIDTH, DPI, MODEL_COLORS, CurvesFigure, optimized_logo_png, trajectory_png,
-                              motif_logos_png, motif_table_html)
+from .render import WIDTH, DPI, MODEL_COLORS, CurvesFigure, optimized_logo_png, trajectory_png
 from .views import (View, OptimizedView, MotifView, PANELS, LABEL_FILTERS, PREDICTION_FILTERS, is_recurrent,
-                             error_text, ViewSet, resolve, passing, neighbour, check_choice, panel_pngs, save_html, save_png,
-                             VariantView, VariantSet, check_variant_choice, variant_view, variant_png, variant_title,
-                             SpacingView, GrammarSet, spacing_view, spacing_view_png)
+                             ViewSet, resolve, passing, neighbour, check_choice, panel_pngs, save_html, save_png,
+                             VariantView, SpacingView)
 
 # %% auto #0
-__all__ = ['EVERY_MODEL', 'ORIENTATIONS', 'StatusLine', 'Dashboard', 'SaliencyViewer', 'TemporalViewer', 'OptimizedInputViewer',
-           'LivePlot', 'MotifPanel', 'VariantViewer', 'GrammarPanel']
+__all__ = ['Dashboard', 'SaliencyViewer', 'TemporalViewer', 'OptimizedInputViewer', 'LivePlot']
 
-# %% ../nbs/07_dashboard.ipynb #05395484
-class StatusLine(W.HTML):
-    "A line of HTML with one message, coloured by how bad it is."
-    COLORS = {'error': '#D55E00', 'warning': '#E69F00', 'info': '#555555'}
-    _depth = 0
-
-    def say(self, msg: str = '', level: str = 'error'):  # '' clears the line
-        "Show `msg`."
-        self.value = f'<span style="color:{self.COLORS[level]}">{html.escape(msg)}</span>' if msg else ''
-
-    @property
-    def text(self) -> str:
-        "The message without markup."
-        return html.unescape(re.sub(r'<[^>]+>', '', self.value))
-
-    @contextmanager
-    def action(self, prefix: str = ''):  # put before the message of an exception
-        "Clear the line when the outermost action starts; show an exception raised in it instead of raising."
-        depth, self._depth = self._depth, self._depth + 1
-        if not depth: self.say('')
-        try: yield
-        except Exception as e: self.say(prefix + error_text(e))
-        finally: self._depth = depth
-
-# %% ../nbs/07_dashboard.ipynb #efc08434
-class _Viewer:
-    "What every viewer has: it shows its `widget` in the notebook, and `message` reads its status line."
-    def _repr_mimebundle_(self, **kwargs): return self.widget._repr_mimebundle_(**kwargs)
-
-    @property
-    def message(self) -> str:
-        "The status line as plain text ('' when the last action went well)."
-        return self.status.text
-
-def _model_dict(models) -> dict:
-    "`models` as a non-empty dict name -> model; one model is named after its architecture."
-    if isinstance(models, nn.Module): models = {getattr(models, 'arch', 'model'): models}
-    if not isinstance(models, dict) or not models or not all(isinstance(m, nn.Module) for m in models.values()):
-        raise DeepMotifError("models must be a non-empty dict of name -> torch model")
-    return models
+# %% ../nbs/07_dashboard.ipynb #073f31b0
+from .panels import StatusLine, Viewer  # the widgets' building blocks, from the panels chapter
+from .panels import EVERY_MODEL, ORIENTATIONS, MotifPanel, VariantViewer, GrammarPanel  # importable from here as before
 
 # %% ../nbs/07_dashboard.ipynb #23ee0272
 def _controls(n: int,  # number of sequences
@@ -89,7 +49,7 @@ def _controls(n: int,  # number of sequences
         show={m: W.ToggleButton(value=True, description=m, tooltip=f'show {m}', layout=lay(width='auto')) for m in names})
 
 # %% ../nbs/07_dashboard.ipynb #1b30bc97
-class _State(_Viewer):
+class _State(Viewer):
     "What a dashboard shows, read from its controls and asked of its `ViewSet`."
     @property
     def index(self) -> int:
@@ -333,7 +293,7 @@ def _optimized_view(res, method: str, start: int, scale: str) -> OptimizedView: 
     return OptimizedView(method, k, scale, res.pwms[k], float(res.scores[k]), res)
 
 # %% ../nbs/07_dashboard.ipynb #6d56625e
-class OptimizedInputViewer(_Viewer):
+class OptimizedInputViewer(Viewer):
     "Logo and optimization trajectory of the input a model finds most positive."
     def __init__(self,
                  model: nn.Module,  # a trained model
@@ -436,277 +396,7 @@ class LivePlot:
             display(self.widget)
             self._shown = True
 
-# %% ../nbs/07_dashboard.ipynb #b96e03d2
-from .motifs import SOURCES as MOTIF_SOURCES, find_motifs, match_motifs
-
-def _motif_view(name: str, model: nn.Module, data, sources, database, top: int, **options) -> MotifView:
-    "Motifs of `model` from each of `sources` and their `top` matches in `database`; a source that fails is skipped."
-    motifs, skipped = [], {}
-    for s in sources:
-        try: motifs += find_motifs(model, data, source=s, **options)
-        except DeepMotifError as e: skipped[s] = str(e)
-    return MotifView(name, motifs, match_motifs(motifs, database, top=top) if motifs else [], skipped)
-
-# %% ../nbs/07_dashboard.ipynb #59e43d1c
-class MotifPanel(_Viewer):
-    "Logos of the motifs each model learned and their best JASPAR matches, computed once per model."
-    def __init__(self,
-                 models: dict,  # name -> trained model
-                 data,  # SeqData (positives are explained) or (N, 4, L) one-hot
-                 *, sources: tuple = MOTIF_SOURCES,  # see find_motifs
-                 database='JASPAR2024',  # a JASPAR release, a MEME file or a list of Motifs
-                 top: int = 3,  # matches per motif
-                 max_motifs: int = 2,  # motifs per source
-                 steps: int = 300, n_starts: int = 4,  # optimized input
-                 width: float = WIDTH, dpi: int = DPI,
-                 device=None,  # None: CUDA when available
-                ):
-        models = _model_dict(models)
-        self.models, self.data, self.sources, self.database, self.top = models, data, tuple(sources), database, top
-        self.options = dict(max_motifs=max_motifs, steps=steps, n_starts=n_starts, device=device)
-        self.width, self.dpi, self._memo = width, dpi, {}
-        self.model_select = W.Dropdown(options=list(models), description='model')
-        self.status, self.table, self.logos = StatusLine(), W.HTML(), W.Image(format='png')
-        self.model_select.observe(lambda c: self._redraw(), 'value')
-        self.widget = W.VBox([self.model_select, self.status, self.table, self.logos])
-        self._redraw()
-
-    def view(self, name: str) -> MotifView:
-        "Motifs and matches of one model, computed once."
-        if name not in self._memo:
-            self._memo[name] = _motif_view(name, self.models[name], self.data, self.sources, self.database, self.top, **self.options)
-        return self._memo[name]
-
-    @property
-    def motifs(self) -> dict:
-        "name -> Motifs, for every model."
-        return {n: self.view(n).motifs for n in self.models}
-
-    @property
-    def matches(self) -> dict:
-        "name -> match rows, for every model."
-        return {n: self.view(n).matches for n in self.models}
-
-    @property
-    def current(self) -> MotifView:
-        "What is shown now."
-        return self.view(self.model_select.value)
-
-    def select(self, model: str | None = None) -> MotifPanel:
-        "Show another model; an unknown name changes nothing and says why in the status line."
-        if model is not None and model not in self.models:
-            self.status.say(f"model = {model!r}; must be one of {', '.join(self.models)}")
-        elif model is not None: self.model_select.value = model
-        return self
-
-    def _redraw(self):
-        with self.status.action():
-            v = self.current
-            self.table.value = motif_table_html(v.motifs, v.matches)
-            self.logos.value = motif_logos_png(v.motifs, v.matches, self.width, self.dpi)
-            notes = [f'{s}: {why}' for s, why in v.skipped.items()] + ([] if v.motifs else ['no motifs found'])
-            self.status.say('; '.join(notes), 'info')
-
-# %% ../nbs/07_dashboard.ipynb #5d557dbf
-EVERY_MODEL = 'largest over the models'  # the sort choice that judges a variant by its largest |Δlogit|
-
-def _variant_controls(names: list, min_delta: float) -> dict:
-    "The variant viewer's controls, by attribute name."
-    lay = W.Layout
-    return dict(variant_select=W.Dropdown(options=[], description='variant', layout=lay(width='460px')),
-                min_delta_box=W.BoundedFloatText(min_delta, min=0, max=1e6, step=0.1, description='|Δlogit| ≥',
-                                                 continuous_update=False, layout=lay(width='170px')),
-                sort_select=W.Dropdown(options=[EVERY_MODEL, *names], description='sort by', layout=lay(width='260px')))
-
-def _variant_label(e: dict, d: float) -> str:  # a row of the effects table, and its |Δlogit|
-    "How a variant is named in the dropdown."
-    return f"{e['chrom']}:{e['pos']} {e['ref']}>{e['alt']} {e['id'] if e['id'] != '.' else ''}  |Δ| = {d:.3f}"
-
-# %% ../nbs/07_dashboard.ipynb #f4e41209
-class _VariantActions:
-    "What a variant viewer's controls do: `select`, listing the variants in order, drawing the selected one."
-    def select(self,
-               variant: int | str | None = None,  # row of the effects table, or the variant's VCF id
-               *, min_delta: float | None = None,  # smallest |Δlogit| listed
-               by: str | None = None,  # the model whose |Δlogit| sorts and filters; EVERY_MODEL: the largest
-              ):
-        "Set the controls from code; a bad value changes nothing and says why in the status line."
-        with self.status.action():
-            if isinstance(variant, str): variant = self._by_id(variant)
-            check_variant_choice(self.variantset, variant, by=None if by == EVERY_MODEL else by, min_delta=min_delta)
-            self._holding = True
-            try:
-                if min_delta is not None: self.min_delta_box.value = min_delta
-                if by is not None: self.sort_select.value = by
-            finally: self._holding = False
-            self._reorder(variant)
-            if variant is not None and variant not in self.order:
-                self.status.say(f"variant {variant} has |Δlogit| < {self.min_delta_box.value:g}; not listed", 'info')
-        return self
-
-    def _by_id(self, vid: str) -> int:
-        ids = self.variantset.effects(self.names[0]).id
-        if vid not in ids: raise DeepMotifError(f"variant id {vid!r} is not among the {len(ids)} variants")
-        return ids.index(vid)
-
-    def _reorder(self, want: int | None = None):  # the variant to show; None: keep the shown one if still listed
-        "List the variants passing the filter, largest |Δlogit| first, and redraw."
-        with self.status.action():
-            s = self.state
-            idx = self.variantset.order(s['min_delta'], s['by'])
-            d = np.max([np.abs(self.variantset.effects(n).delta) for n in ([s['by']] if s['by'] else self.names)], 0)
-            want = s['variant'] if want is None else want
-            self._holding = True
-            try:
-                rows = self.variantset.effects(self.names[0])
-                self.variant_select.options = [(_variant_label(rows[i], d[i]), int(i)) for i in idx]
-                self.variant_select.value = want if want in idx else (int(idx[0]) if len(idx) else None)
-            finally: self._holding = False
-            if not len(idx): self.status.say(f"no variant has |Δlogit| ≥ {s['min_delta']:g}", 'warning')
-            self._redraw()
-
-    def _redraw(self):
-        "Draw the selected variant for every model; a model that fails says why in its header."
-        i = self.variant_select.value
-        for n in self.names:
-            self.headers[n].say('')
-            self.images[n].layout.display = 'none' if i is None else None
-            if i is None: continue
-            try: self.images[n].value = variant_png(self.variantset, n, i)
-            except Exception as e: self.headers[n].say(f'{n}: {error_text(e)}')
-
-# %% ../nbs/07_dashboard.ipynb #7eaad2bd
-class VariantViewer(_VariantActions, _Viewer):
-    "SNVs one at a time, largest effect first: each model's reference and alternative windows with their saliency maps."
-    def __init__(self,
-                 models: dict,  # name -> trained model (or one model)
-                 variants,  # a VCF path, read_variants' result, Variants, row dicts or a VariantEffects table
-                 genome,  # a Genome, or the path of its FASTA
-                 *, min_delta: float = 0.0,  # smallest |Δlogit| listed at first
-                 **kwargs,  # passed to VariantSet: kind, flank, length, target, batch_size, width, dpi, device, threads
-                ):
-        self.variantset = VariantSet(_model_dict(models), variants, genome, **kwargs)
-        self.names, self._holding = self.variantset.names, False
-        check_variant_choice(self.variantset, min_delta=min_delta)
-        vars(self).update(_variant_controls(self.names, min_delta))
-        self.status, self.headers = StatusLine(), {n: StatusLine() for n in self.names}
-        self.images = {n: W.Image(format='png') for n in self.names}
-        self.variant_select.observe(lambda c: self._holding or self._redraw(), 'value')
-        for w in (self.min_delta_box, self.sort_select): w.observe(lambda c: self._holding or self._reorder(), 'value')
-        self.widget = W.VBox([W.HBox([self.variant_select, self.min_delta_box, self.sort_select]), self.status,
-                              *(W.VBox([self.headers[n], self.images[n]]) for n in self.names)])
-        with self.status.action(): self._reorder()
-
-    @property
-    def state(self) -> dict:
-        "Every control's value: the variant (its row in the effects table), the |Δlogit| filter, the sorting model."
-        by = self.sort_select.value
-        return dict(variant=self.variant_select.value, min_delta=self.min_delta_box.value,
-                    by=None if by == EVERY_MODEL else by)
-
-    @property
-    def order(self) -> list:
-        "The variants listed, largest |Δlogit| first."
-        return [i for _, i in self.variant_select.options]
-
-    @property
-    def current(self) -> dict:
-        "A VariantView per model of the selected variant; {} when none is listed."
-        i = self.variant_select.value
-        return {} if i is None else {n: variant_view(self.variantset, n, i) for n in self.names}
-
-# %% ../nbs/07_dashboard.ipynb #bc94bc7a
-ORIENTATIONS = {'both': ('+', '-'), '+': ('+',), '-': ('-',)}  # the orientation choice -> spacing_table's orientations
-
-def _grammar_controls(motifs, spacings, orientation: str, L: int) -> dict:
-    "The grammar panel's controls, by attribute name."
-    lay, a, b = W.Layout, *motifs
-    return dict(motif_a=W.Text(a, description='motif A', continuous_update=False, layout=lay(width='240px')),
-                motif_b=W.Text(b, description='motif B', continuous_update=False, layout=lay(width='240px')),
-                spacing_slider=W.IntRangeSlider(value=(min(spacings), max(spacings)), min=0, max=L, description='gap',
-                                                continuous_update=False, layout=lay(width='420px')),
-                orientation_select=W.Dropdown(options=list(ORIENTATIONS), value=orientation, description='B strand',
-                                              layout=lay(width='200px')))
-
-def _check_orientation(orientation: str) -> str:
-    "`orientation` when it is one of ORIENTATIONS, or a DeepMotifError."
-    if orientation not in ORIENTATIONS: raise DeepMotifError(f"orientation = {orientation!r}; must be '+', '-' or 'both'")
-    return orientation
-
-def _check_spacings(spacings, L: int) -> range:
-    "`spacings` as a range of consecutive gaps within 0..L, or a DeepMotifError."
-    s = list(spacings) if not isinstance(spacings, (int, str)) else []
-    if not s or s != list(range(s[0], s[-1] + 1)) or s[0] < 0 or s[-1] > L:
-        raise DeepMotifError(f"spacings = {spacings!r}; must be consecutive gaps between 0 and {L}, e.g. range(21)")
-    return range(s[0], s[-1] + 1)
-
-def _best_html(rows: list) -> str:
-    "One line naming the gap and orientation each model responds to most."
-    from deepmotif.grammar import best_spacing
-    best = [f"{html.escape(n)}: gap {r['spacing']} ({r['orientation']}), {r['mean_delta']:+.3f}"
-            for n, r in best_spacing(rows).items()]
-    return 'largest mean change: ' + '; '.join(best)
-
-# %% ../nbs/07_dashboard.ipynb #0644da79
-class GrammarPanel(_Viewer):
-    "Spacing curves of two motifs for every model: the mean change of the logit against the gap between them."
-    def __init__(self,
-                 models: dict,  # name -> trained model (or one model)
-                 background=None,  # (N, 4, L) sequences or a SeqData (its negatives); None: `n` random sequences
-                 *, motifs=('SPI1', 'CEBPB'),  # motifs A and B shown first
-                 spacings=range(21),  # consecutive gaps shown first
-                 orientation: str = 'both',  # strand of B: '+', '-' or 'both'
-                 **kwargs,  # passed to GrammarSet: n, seed, target, batch_size, width, dpi, device, threads
-                ):
-        self.grammarset = GrammarSet(_model_dict(models), background, **kwargs)
-        L = self.grammarset.X.shape[2]
-        vars(self).update(_grammar_controls(motifs, _check_spacings(spacings, L), _check_orientation(orientation), L))
-        self.status, self.best, self.image = StatusLine(), W.HTML(), W.Image(format='png')
-        self._view, self._holding = None, False
-        for w in (self.motif_a, self.motif_b, self.spacing_slider, self.orientation_select):
-            w.observe(lambda c: self._holding or self._redraw(), 'value')
-        self.widget = W.VBox([W.HBox([self.motif_a, self.motif_b]), W.HBox([self.spacing_slider,
-                              self.orientation_select]), self.status, self.best, self.image])
-        self._redraw()
-
-    @property
-    def state(self) -> dict:
-        "Every control's value."
-        lo, hi = self.spacing_slider.value
-        return dict(motifs=(self.motif_a.value.strip(), self.motif_b.value.strip()), spacings=range(lo, hi + 1),
-                    orientation=self.orientation_select.value)
-
-    @property
-    def current(self) -> SpacingView | None:
-        "The curves shown: the last controls that could be computed."
-        return self._view
-
-    def select(self, motifs=None,  # (A, B): consensus strings, JASPAR names or ids
-               spacings=None,  # consecutive gaps, e.g. range(21)
-               orientation: str | None = None,  # '+', '-' or 'both'
-              ) -> GrammarPanel:
-        "Set the controls from code and redraw once; a bad value says why in the status line."
-        with self.status.action():
-            if orientation is not None: _check_orientation(orientation)
-            if motifs is not None and (isinstance(motifs, str) or len(motifs) != 2):
-                raise DeepMotifError(f"motifs = {motifs!r}; expected two motifs (A, B)")
-            gaps = None if spacings is None else _check_spacings(spacings, self.spacing_slider.max)
-            self._holding = True
-            try:
-                if motifs is not None: self.motif_a.value, self.motif_b.value = motifs
-                if gaps is not None: self.spacing_slider.value = (gaps[0], gaps[-1])
-                if orientation is not None: self.orientation_select.value = orientation
-            finally: self._holding = False
-            self._redraw()
-        return self
-
-    def _redraw(self):
-        with self.status.action():
-            s = self.state
-            v = spacing_view(self.grammarset, list(s['motifs']), s['spacings'], ORIENTATIONS[s['orientation']])
-            self.image.value, self.best.value, self._view = spacing_view_png(self.grammarset, v), _best_html(v.rows), v
-
 # %% ../nbs/07_dashboard.ipynb #dadeafac
-__all__ = [*globals().get('__all__', []), 'WIDTH', 'DPI', 'MODEL_COLORS', 'PANELS', 'LABEL_FILTERS', 'PREDICTION_FILTERS', 'View', 'OptimizedView',
+__all__ = [*globals().get('__all__', []), 'StatusLine', 'EVERY_MODEL', 'ORIENTATIONS', 'MotifPanel', 'VariantViewer', 'GrammarPanel', 'WIDTH', 'DPI', 'MODEL_COLORS', 'PANELS', 'LABEL_FILTERS', 'PREDICTION_FILTERS', 'View', 'OptimizedView',
             'MotifView', 'is_recurrent', 'VariantView',
            'SpacingView']
