@@ -1,4 +1,4 @@
-"The GPU-vs-CPU benchmark script runs (CPU column only here) and refuses cuda without a device."
+"Benchmark scripts that CI can run: GPU-vs-CPU (CPU column only here; refuses cuda without a device) and the seeds summary."
 import importlib.util, re
 from pathlib import Path
 import pytest, torch
@@ -7,8 +7,8 @@ pytestmark = pytest.mark.usefixtures('one_thread')
 SCRIPT = Path(__file__).parents[1] / 'benchmarks' / 'gpu_vs_cpu.py'
 
 
-def load():
-    spec = importlib.util.spec_from_file_location('gpu_vs_cpu', SCRIPT)
+def load(name='gpu_vs_cpu'):
+    spec = importlib.util.spec_from_file_location(name, SCRIPT.with_name(f'{name}.py'))
     mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
     return mod
 
@@ -27,3 +27,15 @@ def test_gpu_vs_cpu_without_cuda(capsys):
     if torch.cuda.is_available(): pytest.skip('a CUDA device is present: the refusal cannot be seen')
     assert load().main(['--quick']) == 2
     assert 'no CUDA device' in capsys.readouterr().err
+
+
+def test_seeds_summary_joins_folders(tmp_path, capsys):
+    from deepmotif.benchmark import write_results
+    row = lambda ds, arch, auc, pwm: dict(dataset=ds, tf='X', arch=arch, test_auroc=auc, pwm_auroc=pwm)
+    (tmp_path / 'a' / 'seed_0').mkdir(parents=True); (tmp_path / 'b' / 'seed_1').mkdir(parents=True)
+    write_results(tmp_path / 'a' / 'seed_0' / 'results.tsv', [row('S1', 'rnn', 0.9, 0.8), row('S1', 'cnn', 0.95, 0.8)])
+    write_results(tmp_path / 'b' / 'seed_1' / 'results.tsv', [row('S1', 'rnn', 0.7, 0.8)])
+    load('seeds_summary').main([str(tmp_path / 'a'), str(tmp_path / 'b'), '--archs', 'rnn'])
+    out = capsys.readouterr().out
+    assert '| S1 | 0.800 ± 0.141 (min 0.700) | 0.800 |' in out, out  # both folders, rnn only: mean and sd of 0.9, 0.7
+    assert 'CNN' not in out and '2 runs; below the PWM: rnn S1 seed 1 0.700 < 0.800' in out
