@@ -19,6 +19,8 @@ __all__ = ['ALPHABET', 'IUPAC_AMBIGUOUS', 'fit_length', 'one_hot', 'decode', 'di
 
 # %% ../nbs/00_data.ipynb #47ac088e
 from .core import DeepMotifError, DeepMotifWarning  # defined in the core chapter; importable from here as before
+from .jaspar import JASPAR_RELEASE, JASPAR_EXTRA, jaspar_motifs, jaspar_db, ppm_of, motif_by_name  # importable from here as before
+_all_ = ['JASPAR_RELEASE', 'JASPAR_EXTRA', 'jaspar_motifs', 'jaspar_db', 'ppm_of', 'motif_by_name']
 
 # %% ../nbs/00_data.ipynb #7071de60
 ALPHABET = 'ACGT'
@@ -55,8 +57,7 @@ _CASE = np.uint8(0xDF)  # clears the lower-case bit of an ASCII letter
 
 def _strings(seqs: Sequence[str] | str, length: int | None, source: str = 'seqs') -> list[str]:
     "`seqs` as a list of strings, all brought to `length` (or checked to be equal when it is None)."
-    if isinstance(seqs, str): seqs = [seqs]
-    seqs = list(seqs)
+    seqs = [seqs] if isinstance(seqs, str) else list(seqs)
     lengths = set(map(len, seqs))
     if length is None and len(lengths) > 1:
         raise DeepMotifError(f"{source}: sequences have lengths {sorted(lengths)[:5]}...; pass length= to centre-trim/pad them")
@@ -85,11 +86,6 @@ def _numpy_dtype(dtype) -> np.dtype:
     try: return torch.empty(0, dtype=dtype).numpy().dtype
     except TypeError: return np.dtype(np.float32)
 
-def _block_plan(N: int, L: int) -> tuple[int, int, list[tuple[int, int]]]:
-    "Records and positions per block (about _CHUNK bases), and each block's (first record, first position), in order."
-    k, l = max(1, _CHUNK // max(L, 1)), max(1, min(L, _CHUNK))
-    return k, l, list(itertools.product(range(0, N, k), range(0, L, l)))
-
 def _encode_blocks(seqs: list[str], raw: np.ndarray | None, out: np.ndarray, k: int, l: int,
                    starts: list[tuple[int, int]], strict: bool) -> tuple[int, int] | None:
     "Encode the blocks at `starts` into `out` in turn; the (record, position) of the first letter that is not DNA, or None."
@@ -109,7 +105,8 @@ def _encode(seqs: list[str], out: np.ndarray, strict: bool) -> tuple[int, int] |
     "Fill `out` (N, 4, L) with the one-hot rows of `seqs`, over torch's thread count for large inputs; the first non-DNA letter."
     N, _, L = out.shape
     raw = _ascii(seqs, L) if L <= _CHUNK else None
-    k, l, starts = _block_plan(N, L)
+    k, l = max(1, _CHUNK // max(L, 1)), max(1, min(L, _CHUNK))  # records and positions per block: about _CHUNK bases
+    starts = list(itertools.product(range(0, N, k), range(0, L, l)))  # each block's first record and position, in order
     n = min(torch.get_num_threads(), len(starts) // 2) if N * L >= 4 * _CHUNK else 1
     if n <= 1: return _encode_blocks(seqs, raw, out, k, l, starts, strict)
     parts = [starts[i * len(starts) // n:(i + 1) * len(starts) // n] for i in range(n)]  # contiguous runs, in order
@@ -499,10 +496,6 @@ def _chunks(path: Path, fmt: str, recs, chunk_size: int, length: int | None):
         yield SeqData(list(ids), list(seqs), None if labs[0] is None else np.array(labs, dtype=np.int64), str(path), length,
                       {'format': fmt, 'start': start})
         start += len(batch)
-
-# %% ../nbs/00_data.ipynb #44173e2c
-from .jaspar import JASPAR_RELEASE, JASPAR_EXTRA, jaspar_motifs, jaspar_db, ppm_of, motif_by_name  # importable from here as before
-_all_ = ['JASPAR_RELEASE', 'JASPAR_EXTRA', 'jaspar_motifs', 'jaspar_db', 'ppm_of', 'motif_by_name']
 
 # %% ../nbs/00_data.ipynb #17040427
 _COMP = str.maketrans('ACGTN', 'TGCAN')
