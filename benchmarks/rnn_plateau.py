@@ -2,9 +2,11 @@
 training settings, for one data set and seed of `deepmotif benchmark` (same data, split, initialisation and seeds).
 
 Each setting is a JSON object of `fit` options added to the default preset, e.g. '{}' (the default), '{"lr": 0.005}',
-'{"restarts": 0, "epochs": 60, "patience": null}'. The key "restart_keeps_lr": true is not a `fit` option but a
-candidate rule tried here: a restart draws new weights and fresh Adam moments but keeps the decayed learning rate and
-its schedule (the default sets the rate back to its start). One line per setting: test AUROC, the data set's PWM AUROC, the
+'{"restarts": 0, "epochs": 60, "patience": null}'. A restart draws new weights and fresh Adam moments and keeps the
+decayed learning rate; the key "restart_resets_lr": true (not a `fit` option) sets the rate and its schedule back to
+their start at each restart, as `fit` did before ("restart_keeps_lr": true, the candidate then, is now `fit`'s own rule
+and is accepted without effect); "restart_check": N restarts a run still below restart_below N
+epochs after its (re)start, without waiting for patience to run out. One line per setting: test AUROC, the data set's PWM AUROC, the
 best validation AUROC and its epoch, then the validation AUROC of every epoch, with '|' after an epoch that ended in a
 restart.
 
@@ -20,12 +22,28 @@ from deepmotif.train import fit, evaluate
 
 _REINITIALISE = train_module._reinitialise
 
-def _reinitialise_keeping_lr(model, opt, sched, hp, seed):
-    "New weights and Adam moments, as fit's restart, but the learning rate and its schedule go on where they were."
-    lrs, last = [g['lr'] for g in opt.param_groups], sched.last_epoch
-    _REINITIALISE(model, opt, sched, hp, seed)
-    for g, lr in zip(opt.param_groups, lrs): g['lr'] = lr
-    sched.last_epoch = last
+_EPOCHS, _RUN = train_module._epochs, {}
+
+def _epochs_seen(model, net, opt, sched, hp, *args, **kw):
+    "fit's epoch loop, remembering its scheduler and settings for the restart below."
+    _RUN.update(sched=sched, hp=hp)
+    return _EPOCHS(model, net, opt, sched, hp, *args, **kw)
+
+def _reinitialise_resetting_lr(model, opt, seed):
+    "The restart of earlier versions: new weights and Adam moments, and the learning-rate schedule from its start."
+    _REINITIALISE(model, opt, seed)
+    for g in opt.param_groups: g['lr'] = _RUN['hp']['lr']
+    _RUN['sched'].last_epoch = 0
+
+
+_PATIENCE_OVER = train_module._patience_over
+
+def _checking_early(n: int):
+    "A stuck run (best below restart_below, restarts left) restarts `n` epochs after its (re)start, not only when patience runs out."
+    def over(hist, hp, e):
+        early = e - train_module._last_restart(hist) >= n and train_module._stuck(hist, hp)
+        return early or _PATIENCE_OVER(hist, hp, e)
+    return over
 
 
 def trajectory(hist) -> str:
@@ -43,16 +61,25 @@ def main(argv=None):
     d = next(d for d in find_datasets(a.data_dir) if d.name.startswith(a.dataset))
     tr, va, te, base = _prepare(d, a.max_train, a.seed)  # as `deepmotif benchmark --seeds SEED`
     print(f'{d.name}, {a.arch}, seed {a.seed}, {len(tr)} training sequences; PWM {base["pwm_id"]} test AUROC {base["pwm_auroc"]:.3f}')
+    hists = []
     for s in a.settings:
         kw = json.loads(s)
-        train_module._reinitialise = _reinitialise_keeping_lr if kw.pop('restart_keeps_lr', False) else _REINITIALISE
+        kw.pop('restart_keeps_lr', None)  # fit's rule since the restarts keep the decayed rate; accepted for the recorded commands
+        resets = kw.pop('restart_resets_lr', False)
+        check = kw.pop('restart_check', None)
+        train_module._patience_over = _checking_early(check) if check else _PATIENCE_OVER
         torch.manual_seed(a.seed)
         model = build_model(a.arch)
         t = time.perf_counter()
+        train_module._reinitialise = _reinitialise_resetting_lr if resets else _REINITIALISE
+        train_module._epochs = _epochs_seen
         h = fit(model, tr, va, seed=a.seed, verbose=False, **kw)
         r = evaluate(model, te)
         print(f'{s}: test AUROC {r["auroc"]:.3f}, best valid {h.best_auroc:.3f} at epoch {h.best_epoch}, {len(h.records)} epochs, '
               f'{time.perf_counter() - t:.0f} s\n  {trajectory(h)}', flush=True)
+        hists.append(h)
+    train_module._reinitialise, train_module._patience_over, train_module._epochs = _REINITIALISE, _PATIENCE_OVER, _EPOCHS
+    return hists
 
 
 if __name__ == '__main__': main()

@@ -18,8 +18,8 @@ from .distributed import Dist, dist_context, rank_part, all_sum, sharded_map
 from .core import auroc, auprc
 
 # %% auto #0
-__all__ = ['PRESETS', 'DEFAULT_LR', 'DEFAULT_WEIGHT_DECAY', 'predict_logits', 'predict', 'ranking_metrics', 'evaluate', 'History',
-           'fit']
+__all__ = ['PRESETS', 'DEFAULT_LR', 'DEFAULT_LR_STEP', 'DEFAULT_WEIGHT_DECAY', 'predict_logits', 'predict', 'ranking_metrics',
+           'evaluate', 'History', 'fit']
 
 # %% ../nbs/02_train.ipynb #47323648
 def _as_X(model: nn.Module, data) -> tuple[torch.Tensor, bool]:
@@ -82,12 +82,13 @@ class History:
     def best(self) -> dict: return self.records[self.best_epoch - 1] if self.best_epoch else {}
 
 PRESETS = {
-    'default': dict(epochs=40, lr=None, batch_size=64, clip=5.0, lr_step=10, lr_gamma=0.5, patience=10,
+    'default': dict(epochs=40, lr=None, batch_size=64, clip=5.0, lr_step=None, lr_gamma=0.5, patience=10,
                     weight_decay=None, weight_decay_after=0.9, restarts=2, restart_below=0.75),
     'paper': dict(epochs=50, lr=1e-2, batch_size=256, clip=5.0, lr_step=10, lr_gamma=0.5, patience=None,
                   weight_decay=0.0, weight_decay_after=0.0, restarts=0, restart_below=0.75),
 }
 DEFAULT_LR = {'cnn': 1e-3, 'rnn': 1e-2, 'cnn-rnn': 1e-2}  # the 'default' preset's learning rate per architecture
+DEFAULT_LR_STEP = {'cnn': 10, 'rnn': 20, 'cnn-rnn': 10}  # the 'default' preset's epochs between halvings of the rate
 DEFAULT_WEIGHT_DECAY = {'cnn': 0.0, 'rnn': 1e-3, 'cnn-rnn': 0.0}  # the 'default' preset's Adam weight decay per architecture
 
 # %% ../nbs/02_train.ipynb #97f60948
@@ -176,16 +177,14 @@ def _stuck(hist: History, hp: dict) -> bool:
     "True when a run that early stopping would end has never reached `restart_below` and may restart."
     return hist.best_auroc < hp['restart_below'] and _n_restarts(hist) < hp['restarts']
 
-def _reinitialise(model: nn.Module, opt, sched, hp: dict, seed: int) -> None:
-    "Fresh weights of the same architecture (seeded), fresh Adam moments, and the learning-rate schedule from its start."
+def _reinitialise(model: nn.Module, opt, seed: int) -> None:
+    "Fresh weights of the same architecture (seeded) and fresh Adam moments; the learning rate goes on where its schedule is."
     from deepmotif.models import build_model
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         fresh = build_model(model.arch, **model.hparams)
     with torch.no_grad(): model.load_state_dict(fresh.state_dict())
     opt.state.clear()
-    for g in opt.param_groups: g['lr'] = hp['lr']
-    sched.last_epoch = 0
 
 # %% ../nbs/02_train.ipynb #934478af
 def _settings(preset: str, arch: str | None, patience, **given) -> dict:
@@ -196,6 +195,7 @@ def _settings(preset: str, arch: str | None, patience, **given) -> dict:
         if v is not None: hp[k] = v
     if patience != -1: hp['patience'] = patience
     if hp['lr'] is None: hp['lr'] = DEFAULT_LR.get(arch, 1e-3)
+    if hp['lr_step'] is None: hp['lr_step'] = DEFAULT_LR_STEP.get(arch, 10)
     if hp['weight_decay'] is None: hp['weight_decay'] = DEFAULT_WEIGHT_DECAY.get(arch, 0.0)
     for k in ('epochs', 'batch_size', 'lr_step'):
         if not isinstance(hp[k], int) or hp[k] < 1: raise DeepMotifError(f"{k} = {hp[k]!r}; must be a positive integer")
@@ -203,6 +203,7 @@ def _settings(preset: str, arch: str | None, patience, **given) -> dict:
     if not 0 <= hp['weight_decay'] < math.inf: raise DeepMotifError(f"weight_decay = {hp['weight_decay']!r}; must be a finite number >= 0")
     if isinstance(hp['restarts'], bool) or not isinstance(hp['restarts'], int) or hp['restarts'] < 0:
         raise DeepMotifError(f"restarts = {hp['restarts']!r}; must be an integer >= 0")
+    if not 0 <= hp['restart_below'] <= 1: raise DeepMotifError(f"restart_below = {hp['restart_below']!r}; must be an AUROC in [0, 1]")
     if not 0 <= hp['weight_decay_after'] <= 1: raise DeepMotifError(f"weight_decay_after = {hp['weight_decay_after']!r}; must be an AUROC in [0, 1]")
     return hp
 
@@ -260,7 +261,7 @@ def _epochs(model, net, opt, sched, hp: dict, hist: History, best_state: dict, s
                                                      best_epoch=hist.best_epoch, best_auroc=hist.best_auroc, hparams=hp, seed=seed))
         if callback is not None and ctx.main: callback(hist)
         if _patience_over(hist, hp, epoch + 1) and _stuck(hist, hp):  # never left chance: start again from new weights (same on every rank)
-            _reinitialise(model, opt, sched, hp, seed + 7919 * (_n_restarts(hist) + 1))
+            _reinitialise(model, opt, seed + 7919 * (_n_restarts(hist) + 1))
             hist.records[-1]['restart'] = True
         elif _patience_over(hist, hp, epoch + 1):
             hist.stopped = 'early stopping'
@@ -283,6 +284,7 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
         weight_decay: float | None = None,  # Adam's L2 weight decay; None: the preset's (by architecture: DEFAULT_WEIGHT_DECAY)
         weight_decay_after: float | None = None,  # validation AUROC from which weight decay applies (0: from the start); None: the preset's
         restarts: int | None = None,  # new initialisations allowed for a run stuck at chance; None: the preset's (default 2)
+        restart_below: float | None = None,  # validation AUROC a run must reach to count as having left chance; None: the preset's (0.75)
         seed: int = 0,  # seed of initialisation-independent randomness (order, dropout)
         device=None,  # None: CUDA when available
         checkpoint: str | os.PathLike | None = None,  # file to write after every epoch
@@ -292,7 +294,8 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
        ) -> History:
     "Train `model` with Adam, keeping the epoch with the best validation AUROC."
     hp = _settings(preset, getattr(model, 'arch', None), patience, epochs=epochs, lr=lr, batch_size=batch_size, clip=clip,
-                   lr_step=lr_step, lr_gamma=lr_gamma, weight_decay=weight_decay, weight_decay_after=weight_decay_after, restarts=restarts)
+                   lr_step=lr_step, lr_gamma=lr_gamma, weight_decay=weight_decay, weight_decay_after=weight_decay_after, restarts=restarts,
+                   restart_below=restart_below)
     _check_labels(train, valid)
     ctx = dist_context()  # inside torchrun / --nproc: this rank of several; otherwise rank 0 of 1
     dev = get_device(device)
