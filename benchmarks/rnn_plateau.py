@@ -62,23 +62,24 @@ def main(argv=None):
     tr, va, te, base = _prepare(d, a.max_train, a.seed)  # as `deepmotif benchmark --seeds SEED`
     print(f'{d.name}, {a.arch}, seed {a.seed}, {len(tr)} training sequences; PWM {base["pwm_id"]} test AUROC {base["pwm_auroc"]:.3f}')
     hists = []
-    for s in a.settings:
-        kw = json.loads(s)
-        kw.pop('restart_keeps_lr', None)  # fit's rule since the restarts keep the decayed rate; accepted for the recorded commands
-        resets = kw.pop('restart_resets_lr', False)
-        check = kw.pop('restart_check', None)
-        train_module._patience_over = _checking_early(check) if check else _PATIENCE_OVER
-        torch.manual_seed(a.seed)
-        model = build_model(a.arch)
-        t = time.perf_counter()
-        train_module._reinitialise = _reinitialise_resetting_lr if resets else _REINITIALISE
-        train_module._epochs = _epochs_seen
-        h = fit(model, tr, va, seed=a.seed, verbose=False, **kw)
-        r = evaluate(model, te)
-        print(f'{s}: test AUROC {r["auroc"]:.3f}, best valid {h.best_auroc:.3f} at epoch {h.best_epoch}, {len(h.records)} epochs, '
-              f'{time.perf_counter() - t:.0f} s\n  {trajectory(h)}', flush=True)
-        hists.append(h)
-    train_module._reinitialise, train_module._patience_over, train_module._epochs = _REINITIALISE, _PATIENCE_OVER, _EPOCHS
+    train_module._epochs = _epochs_seen
+    try:
+        for s in a.settings:
+            kw = json.loads(s)
+            kw.pop('restart_keeps_lr', None)  # fit's rule since the restarts keep the decayed rate; accepted for the recorded commands
+            train_module._reinitialise = _reinitialise_resetting_lr if kw.pop('restart_resets_lr', False) else _REINITIALISE
+            check = kw.pop('restart_check', None)
+            train_module._patience_over = _checking_early(check) if check else _PATIENCE_OVER
+            torch.manual_seed(a.seed)
+            model = build_model(a.arch)
+            t = time.perf_counter()
+            h = fit(model, tr, va, seed=a.seed, verbose=False, **kw)
+            r = evaluate(model, te)
+            print(f'{s}: test AUROC {r["auroc"]:.3f}, best valid {h.best_auroc:.3f} at epoch {h.best_epoch}, {len(h.records)} epochs, '
+                  f'{time.perf_counter() - t:.0f} s\n  {trajectory(h)}', flush=True)
+            hists.append(h)
+    finally:  # fit's own rules back, also when a setting fails
+        train_module._reinitialise, train_module._patience_over, train_module._epochs = _REINITIALISE, _PATIENCE_OVER, _EPOCHS
     return hists
 
 
