@@ -127,7 +127,7 @@ def _subsample(data: SeqData, n: int, seed: int) -> SeqData:
 
 # %% ../nbs/12_benchmark.ipynb #08215db3
 COLUMNS = ('dataset', 'tf', 'arch', 'test_auroc', 'test_auprc', 'pwm_id', 'pwm_auroc', 'pwm_auprc', 'valid_auroc',
-           'n_train', 'n_valid', 'n_test', 'epochs_run', 'best_epoch', 'stopped', 'seconds')
+           'n_train', 'n_valid', 'n_test', 'epochs_run', 'best_epoch', 'restarts', 'stopped', 'seconds')
 _TEXT = {'dataset', 'tf', 'arch', 'pwm_id', 'stopped'}
 
 def _number(v: str):
@@ -257,7 +257,7 @@ def _train_one(d: Dataset, arch: str, data: tuple, out: Path, epochs, seed: int,
         r = dict(auroc=float('nan'), auprc=float('nan'), n=len(te))
     row = dict(dataset=d.name, tf=d.tf, arch=arch, test_auroc=r['auroc'], test_auprc=r['auprc'], **base,
                valid_auroc=hist.best_auroc if hist.best_epoch else float('nan'), n_train=len(tr), n_valid=len(va), n_test=len(te),
-               epochs_run=len(hist.records), best_epoch=hist.best_epoch, stopped=hist.stopped, seconds=time.perf_counter() - t0)
+               epochs_run=len(hist.records), best_epoch=hist.best_epoch, restarts=hist.restarts, stopped=hist.stopped, seconds=time.perf_counter() - t0)
     if save_models: save_model(model, out / 'models' / f'{d.name}_{arch}', seq_length=tr.length, metrics=row)
     return row
 

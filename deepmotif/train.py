@@ -80,6 +80,8 @@ class History:
     def __getitem__(self, key): return [r[key] for r in self.records]
     @property
     def best(self) -> dict: return self.records[self.best_epoch - 1] if self.best_epoch else {}
+    @property
+    def restarts(self) -> int: return sum(bool(r.get('restart')) for r in self.records)  # new initialisations of a run stuck at chance
 
 PRESETS = {
     'default': dict(epochs=40, lr=None, batch_size=64, clip=5.0, lr_step=None, lr_gamma=0.5, patience=10,
@@ -169,7 +171,7 @@ def _valid_logits(model, X, dev, ctx: Dist, batch_size: int = 512) -> torch.Tens
     return torch.cat(parts)
 
 # %% ../nbs/02_train.ipynb #72540da6
-def _n_restarts(hist: History) -> int: return sum(bool(r.get('restart')) for r in hist.records)
+def _n_restarts(hist: History) -> int: return hist.restarts
 
 def _last_restart(hist: History) -> int: return max((r['epoch'] for r in hist.records if r.get('restart')), default=0)
 

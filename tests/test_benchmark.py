@@ -175,7 +175,7 @@ def test_benchmark_rows_and_resume(data_dir, tmp_path, monkeypatch):
     assert ctcf['tf'] == 'CTCF' and ctcf['pwm_id'] == 'MA0139.2' and ctcf['pwm_auroc'] > 0.9
     assert rest['pwm_id'] == 'MA0138.3' and rest['pwm_auroc'] < 0.8      # REST's matrix on CTCF-planted data
     assert ctcf['n_train'] + ctcf['n_valid'] == 200 and rest['n_train'] + rest['n_valid'] == 120  # one shuffled negative per positive
-    assert ctcf['n_test'] == 60 and ctcf['epochs_run'] == 1 and ctcf['best_epoch'] == 1
+    assert ctcf['n_test'] == 60 and ctcf['epochs_run'] == 1 and ctcf['best_epoch'] == 1 and ctcf['restarts'] == 0
     for r in rows: assert 0 <= r['test_auroc'] <= 1 and 0 <= r['test_auprc'] <= 1 and r['seconds'] > 0
     # the PWM columns are the baseline recomputed from scratch on the test file
     test = synthetic_dataset('single', n=60, seed=12)

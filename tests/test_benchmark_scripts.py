@@ -60,3 +60,23 @@ def test_rnn_plateau_restart_rules(tmp_path, capsys):
     assert (len(keep.records), keep.stopped, len(early.records)) == (3, 'early stopping', 4)  # early: restarts without patience
     import deepmotif.train as t
     assert t._reinitialise.__module__ == 'deepmotif.train' and t._patience_over.__module__ == 'deepmotif.train'  # put back
+
+
+def test_restart_screen_decides(tmp_path, capsys):
+    "The screen stops a run at its first restart, or once it reaches restart_below; a run that does neither runs to the end."
+    from deepmotif.data import synthetic_dataset
+    from test_benchmark import write_deepbind
+    train, test = synthetic_dataset('single', n=300, seed=11), synthetic_dataset('single', n=60, seed=12)
+    pos = [s for s, l in zip(train.seqs, train.labels) if l == 1]
+    write_deepbind(tmp_path / 'CTCF_K562_CTCF_(sc-1)_Lab_AC.seq.gz', pos, [1] * len(pos))
+    write_deepbind(tmp_path / 'CTCF_K562_CTCF_(sc-1)_Lab_B.seq.gz', test.seqs, test.labels)
+    m = load('restart_screen')
+    stuck = m.main([str(tmp_path), '--seeds', '0', '1', '--fit', '{"epochs": 6, "patience": 0, "restart_below": 1.0}'])
+    out = capsys.readouterr().out
+    assert [(r['restarts'], r['epoch'], len(r['trajectory'])) for r in stuck] == [(True, 1, 2)] * 2, stuck  # seen restarted after epoch 2
+    assert out.count('restarts after epoch 1') == 2 and '2 of 2 runs restart' in out, out
+    d = m.find_datasets(tmp_path)[0]
+    free = m.screen(d, 'rnn', 0, restart_below=0.0, epochs=6)        # any AUROC reaches 0: decided after epoch 1, no restart
+    assert (free['restarts'], free['epoch'], len(free['trajectory'])) == (False, 1, 1), free
+    ran = m.screen(d, 'rnn', 0, restart_below=1.0, restarts=0, epochs=2)  # cannot restart, never reaches 1.0: both epochs
+    assert (ran['restarts'], ran['epoch'], len(ran['trajectory'])) == (False, None, 2), ran
