@@ -2,10 +2,10 @@
 training settings, for one data set and seed of `deepmotif benchmark` (same data, split, initialisation and seeds).
 
 Each setting is a JSON object of `fit` options added to the default preset, e.g. '{}' (the default), '{"lr": 0.005}',
-'{"restarts": 0, "epochs": 60, "patience": null}'. A restart draws new weights and fresh Adam moments and keeps the
-decayed learning rate; the key "restart_resets_lr": true (not a `fit` option) sets the rate and its schedule back to
-their start at each restart, as `fit` did before ("restart_keeps_lr": true, the candidate then, is now `fit`'s own rule
-and is accepted without effect); "restart_check": N restarts a run still below restart_below N
+'{"restarts": 0, "epochs": 60, "patience": null}'. A restart draws new weights and fresh Adam moments and sets the
+learning rate and its schedule back to their start; the key "restart_keeps_lr": true (not a `fit` option) lets the rate
+go on where its schedule is instead, the rule `fit` followed for one round ("restart_resets_lr": true, the candidate
+then, is `fit`'s own rule again and is accepted without effect); "restart_check": N restarts a run still below restart_below N
 epochs after its (re)start, without waiting for patience to run out. One line per setting: test AUROC, the data set's PWM AUROC, the
 best validation AUROC and its epoch, then the validation AUROC of every epoch, with '|' after an epoch that ended in a
 restart.
@@ -22,18 +22,12 @@ from deepmotif.train import fit, evaluate
 
 _REINITIALISE = train_module._reinitialise
 
-_EPOCHS, _RUN = train_module._epochs, {}
-
-def _epochs_seen(model, net, opt, sched, hp, *args, **kw):
-    "fit's epoch loop, remembering its scheduler and settings for the restart below."
-    _RUN.update(sched=sched, hp=hp)
-    return _EPOCHS(model, net, opt, sched, hp, *args, **kw)
-
-def _reinitialise_resetting_lr(model, opt, seed):
-    "The restart of earlier versions: new weights and Adam moments, and the learning-rate schedule from its start."
-    _REINITIALISE(model, opt, seed)
-    for g in opt.param_groups: g['lr'] = _RUN['hp']['lr']
-    _RUN['sched'].last_epoch = 0
+def _reinitialise_keeping_lr(model, opt, sched, hp, seed):
+    "The restart tried in one version: new weights and Adam moments; the learning rate goes on where its schedule is."
+    lr, last = [g['lr'] for g in opt.param_groups], sched.last_epoch
+    _REINITIALISE(model, opt, sched, hp, seed)
+    for g, r in zip(opt.param_groups, lr): g['lr'] = r
+    sched.last_epoch = last
 
 
 _PATIENCE_OVER = train_module._patience_over
@@ -62,12 +56,11 @@ def main(argv=None):
     tr, va, te, base = _prepare(d, a.max_train, a.seed)  # as `deepmotif benchmark --seeds SEED`
     print(f'{d.name}, {a.arch}, seed {a.seed}, {len(tr)} training sequences; PWM {base["pwm_id"]} test AUROC {base["pwm_auroc"]:.3f}')
     hists = []
-    train_module._epochs = _epochs_seen
     try:
         for s in a.settings:
             kw = json.loads(s)
-            kw.pop('restart_keeps_lr', None)  # fit's rule since the restarts keep the decayed rate; accepted for the recorded commands
-            train_module._reinitialise = _reinitialise_resetting_lr if kw.pop('restart_resets_lr', False) else _REINITIALISE
+            kw.pop('restart_resets_lr', None)  # fit's own rule (again); accepted for the recorded commands
+            train_module._reinitialise = _reinitialise_keeping_lr if kw.pop('restart_keeps_lr', False) else _REINITIALISE
             check = kw.pop('restart_check', None)
             train_module._patience_over = _checking_early(check) if check else _PATIENCE_OVER
             torch.manual_seed(a.seed)
@@ -79,7 +72,7 @@ def main(argv=None):
                   f'{time.perf_counter() - t:.0f} s\n  {trajectory(h)}', flush=True)
             hists.append(h)
     finally:  # fit's own rules back, also when a setting fails
-        train_module._reinitialise, train_module._patience_over, train_module._epochs = _REINITIALISE, _PATIENCE_OVER, _EPOCHS
+        train_module._reinitialise, train_module._patience_over = _REINITIALISE, _PATIENCE_OVER
     return hists
 
 

@@ -179,14 +179,16 @@ def _stuck(hist: History, hp: dict) -> bool:
     "True when a run that early stopping would end has never reached `restart_below` and may restart."
     return hist.best_auroc < hp['restart_below'] and _n_restarts(hist) < hp['restarts']
 
-def _reinitialise(model: nn.Module, opt, seed: int) -> None:
-    "Fresh weights of the same architecture (seeded) and fresh Adam moments; the learning rate goes on where its schedule is."
+def _reinitialise(model: nn.Module, opt, sched, hp: dict, seed: int) -> None:
+    "Fresh weights of the same architecture (seeded), fresh Adam moments, and the learning-rate schedule from its start."
     from deepmotif.models import build_model
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         fresh = build_model(model.arch, **model.hparams)
     with torch.no_grad(): model.load_state_dict(fresh.state_dict())
     opt.state.clear()
+    for g in opt.param_groups: g['lr'] = hp['lr']
+    sched.last_epoch = 0
 
 # %% ../nbs/02_train.ipynb #934478af
 def _settings(preset: str, arch: str | None, patience, **given) -> dict:
@@ -263,7 +265,7 @@ def _epochs(model, net, opt, sched, hp: dict, hist: History, best_state: dict, s
                                                      best_epoch=hist.best_epoch, best_auroc=hist.best_auroc, hparams=hp, seed=seed))
         if callback is not None and ctx.main: callback(hist)
         if _patience_over(hist, hp, epoch + 1) and _stuck(hist, hp):  # never left chance: start again from new weights (same on every rank)
-            _reinitialise(model, opt, seed + 7919 * (_n_restarts(hist) + 1))
+            _reinitialise(model, opt, sched, hp, seed + 7919 * (_n_restarts(hist) + 1))
             hist.records[-1]['restart'] = True
         elif _patience_over(hist, hp, epoch + 1):
             hist.stopped = 'early stopping'

@@ -42,7 +42,7 @@ def test_seeds_summary_joins_folders(tmp_path, capsys):
 
 
 def test_rnn_plateau_restart_rules(tmp_path, capsys):
-    "The plateau script on a small DeepBind pair: fit's restart keeps the decayed rate; the old rule sets it back."
+    "The plateau script on a small DeepBind pair: fit's restart sets the rate back; the 'keep' rule lets it go on halving."
     from deepmotif.data import synthetic_dataset
     from test_benchmark import write_deepbind
     train, test = synthetic_dataset('single', n=300, seed=11), synthetic_dataset('single', n=60, seed=12)
@@ -50,14 +50,14 @@ def test_rnn_plateau_restart_rules(tmp_path, capsys):
     write_deepbind(tmp_path / 'CTCF_K562_CTCF_(sc-1)_Lab_AC.seq.gz', pos, [1] * len(pos))
     write_deepbind(tmp_path / 'CTCF_K562_CTCF_(sc-1)_Lab_B.seq.gz', test.seqs, test.labels)
     stuck = '"epochs": 6, "patience": 0, "lr": 1e-9, "lr_step": 1, "restart_below": 1.0'  # restarts after epochs 1 and 2, stops after 3
-    keep, reset, early = load('rnn_plateau').main([str(tmp_path), 'CTCF', '0', '{%s}' % stuck, '{%s, "restart_resets_lr": true}' % stuck,
+    reset, keep, early = load('rnn_plateau').main([str(tmp_path), 'CTCF', '0', '{%s}' % stuck, '{%s, "restart_keeps_lr": true}' % stuck,
                                                    '{"epochs": 4, "lr": 1e-9, "patience": null, "restart_check": 1, "restart_below": 1.0}'])
     out = capsys.readouterr().out
     assert out.count('|') == 6, out                                       # two restarts marked in each of the three runs
     for h in (keep, reset, early): assert [r['epoch'] for r in h.records if r.get('restart')] == [1, 2], h.records
-    assert keep['lr'] == [1e-9 / 2, 1e-9 / 4, 1e-9 / 8], keep['lr']      # fit's rule: the rate goes on halving through restarts
-    assert reset['lr'] == [1e-9 / 2] * 3, reset['lr']                     # the old rule: back to its start at each restart
-    assert (len(keep.records), keep.stopped, len(early.records)) == (3, 'early stopping', 4)  # early: restarts without patience
+    assert reset['lr'] == [1e-9 / 2] * 3, reset['lr']                     # fit's rule: back to its start at each restart
+    assert keep['lr'] == [1e-9 / 2, 1e-9 / 4, 1e-9 / 8], keep['lr']      # the 'keep' rule: the rate goes on halving through restarts
+    assert (len(reset.records), reset.stopped, len(early.records)) == (3, 'early stopping', 4)  # early: restarts without patience
     import deepmotif.train as t
     assert t._reinitialise.__module__ == 'deepmotif.train' and t._patience_over.__module__ == 'deepmotif.train'  # put back
 
