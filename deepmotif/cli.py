@@ -142,7 +142,8 @@ def _run_train(a) -> str:
     if m.get('stopped') == 'non-finite loss':
         lines.append(f"{m['arch']}: training stopped in epoch {m['epochs_run'] + 1}: the loss is not finite (training diverged); "
                      f"kept epoch {m['best_epoch']}, valid AUROC {m['valid_auroc']:.4f}; saved to {a.out}")
-    lines.append(f"{m['arch']}: best epoch {m['best_epoch']} of {m.get('epochs_run')}, valid AUROC {m['valid_auroc']:.4f}"
+    restarted = f" ({m['restarts']} restart{'s' if m['restarts'] > 1 else ''} from new weights: stuck at chance)" if m.get('restarts') else ''
+    lines.append(f"{m['arch']}: best epoch {m['best_epoch']} of {m.get('epochs_run')}{restarted}, valid AUROC {m['valid_auroc']:.4f}"
                  + (f", test AUROC {m['test_auroc']:.4f}" if 'test_auroc' in m else '') + f"; saved to {a.out}")
     return '\n'.join(lines)
 

@@ -84,7 +84,7 @@ def train_command(data: str, arch: str, out: str, valid: str | None = None, test
         raise DeepMotifError(f"{data}: training diverged in epoch 1 (the loss is not finite), so there is no model to save; try a smaller --lr")
     metrics = dict(arch=model.arch, data=str(data), n_train=len(tr), n_valid=len(va), epochs_run=len(hist.records),
                    best_epoch=hist.best_epoch, valid_auroc=hist.best_auroc, valid_auprc=hist.best.get('valid_auprc'),
-                   stopped=hist.stopped, seed=seed, preset=preset)
+                   restarts=hist.restarts, stopped=hist.stopped, seed=seed, preset=preset)
     if te is not None:
         r = evaluate(model, te, device=device)
         metrics.update(test=str(test), test_auroc=r['auroc'], test_auprc=r['auprc'], n_test=r['n'])

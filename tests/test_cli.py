@@ -37,6 +37,18 @@ def test_train_evaluate_predict(tmp_path):
     assert len((tmp_path / 'p.tsv').read_text().splitlines()) == len(d) + 1
 
 
+def test_train_reports_restarts(tmp_path):
+    "A run held at chance (validation: one sequence, labelled both ways) restarts after patience runs out; train says so."
+    d = synthetic_dataset('single', n=200, seed=0)
+    train = write_fasta(tmp_path / 't.fa', d.seqs, d.labels)
+    flat = write_fasta(tmp_path / 'v.fa', [d.seqs[0]] * 40, [0] * 20 + [1] * 20)
+    r = run('train', train, '--valid', flat, '--arch', 'cnn', '--out', tmp_path / 'm', '--epochs', 12, '--quiet')
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path / 'm' / 'metrics.json').read_text())
+    assert (m['restarts'], m['epochs_run']) == (1, 12), m                # patience 10: restarted after epoch 11
+    assert '(1 restart from new weights: stuck at chance)' in r.stdout, r.stdout
+
+
 def test_train_pooling_option(tmp_path):
     "The paper's mean-pooled recurrent model from the command line; the CNN has no such option."
     d = synthetic_dataset('single', n=200, seed=0)
