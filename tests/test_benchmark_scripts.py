@@ -41,14 +41,19 @@ def test_seeds_summary_joins_folders(tmp_path, capsys):
     assert 'CNN' not in out and '2 runs; below the PWM: rnn S1 seed 1 0.700 < 0.800' in out
 
 
-def test_rnn_plateau_restart_rules(tmp_path, capsys):
-    "The plateau script on a small DeepBind pair: fit's restart sets the rate back; the 'keep' rule lets it go on halving."
+def _ctcf_pair(folder):
+    "A small DeepBind pair (planted CTCF sites) in `folder`: positives-only training file and a labelled test file."
     from deepmotif.data import synthetic_dataset
     from test_benchmark import write_deepbind
     train, test = synthetic_dataset('single', n=300, seed=11), synthetic_dataset('single', n=60, seed=12)
     pos = [s for s, l in zip(train.seqs, train.labels) if l == 1]
-    write_deepbind(tmp_path / 'CTCF_K562_CTCF_(sc-1)_Lab_AC.seq.gz', pos, [1] * len(pos))
-    write_deepbind(tmp_path / 'CTCF_K562_CTCF_(sc-1)_Lab_B.seq.gz', test.seqs, test.labels)
+    write_deepbind(folder / 'CTCF_K562_CTCF_(sc-1)_Lab_AC.seq.gz', pos, [1] * len(pos))
+    write_deepbind(folder / 'CTCF_K562_CTCF_(sc-1)_Lab_B.seq.gz', test.seqs, test.labels)
+
+
+def test_rnn_plateau_restart_rules(tmp_path, capsys):
+    "The plateau script on a small DeepBind pair: fit's restart sets the rate back; the 'keep' rule lets it go on halving."
+    _ctcf_pair(tmp_path)
     stuck = '"epochs": 6, "patience": 0, "lr": 1e-9, "lr_step": 1, "restart_below": 1.0'  # restarts after epochs 1 and 2, stops after 3
     reset, keep, early = load('rnn_plateau').main([str(tmp_path), 'CTCF', '0', '{%s}' % stuck, '{%s, "restart_keeps_lr": true}' % stuck,
                                                    '{"epochs": 4, "lr": 1e-9, "patience": null, "restart_check": 1, "restart_below": 1.0}'])
@@ -64,12 +69,7 @@ def test_rnn_plateau_restart_rules(tmp_path, capsys):
 
 def test_restart_screen_decides(tmp_path, capsys):
     "The screen stops a run at its first restart, or once it reaches restart_below; a run that does neither runs to the end."
-    from deepmotif.data import synthetic_dataset
-    from test_benchmark import write_deepbind
-    train, test = synthetic_dataset('single', n=300, seed=11), synthetic_dataset('single', n=60, seed=12)
-    pos = [s for s, l in zip(train.seqs, train.labels) if l == 1]
-    write_deepbind(tmp_path / 'CTCF_K562_CTCF_(sc-1)_Lab_AC.seq.gz', pos, [1] * len(pos))
-    write_deepbind(tmp_path / 'CTCF_K562_CTCF_(sc-1)_Lab_B.seq.gz', test.seqs, test.labels)
+    _ctcf_pair(tmp_path)
     m = load('restart_screen')
     stuck = m.main([str(tmp_path), '--seeds', '0', '1', '--fit', '{"epochs": 6, "patience": 0, "restart_below": 1.0}'])
     out = capsys.readouterr().out
