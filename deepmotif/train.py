@@ -171,13 +171,11 @@ def _valid_logits(model, X, dev, ctx: Dist, batch_size: int = 512) -> torch.Tens
     return torch.cat(parts)
 
 # %% ../nbs/02_train.ipynb #72540da6
-def _n_restarts(hist: History) -> int: return hist.restarts
-
 def _last_restart(hist: History) -> int: return max((r['epoch'] for r in hist.records if r.get('restart')), default=0)
 
 def _stuck(hist: History, hp: dict) -> bool:
     "True when a run that early stopping would end has never reached `restart_below` and may restart."
-    return hist.best_auroc < hp['restart_below'] and _n_restarts(hist) < hp['restarts']
+    return hist.best_auroc < hp['restart_below'] and hist.restarts < hp['restarts']
 
 def _reinitialise(model: nn.Module, opt, sched, hp: dict, seed: int) -> None:
     "Fresh weights of the same architecture (seeded), fresh Adam moments, and the learning-rate schedule from its start."
@@ -265,7 +263,7 @@ def _epochs(model, net, opt, sched, hp: dict, hist: History, best_state: dict, s
                                                      best_epoch=hist.best_epoch, best_auroc=hist.best_auroc, hparams=hp, seed=seed))
         if callback is not None and ctx.main: callback(hist)
         if _patience_over(hist, hp, epoch + 1) and _stuck(hist, hp):  # never left chance: start again from new weights (same on every rank)
-            _reinitialise(model, opt, sched, hp, seed + 7919 * (_n_restarts(hist) + 1))
+            _reinitialise(model, opt, sched, hp, seed + 7919 * (hist.restarts + 1))
             hist.records[-1]['restart'] = True
         elif _patience_over(hist, hp, epoch + 1):
             hist.stopped = 'early stopping'
