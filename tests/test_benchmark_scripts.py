@@ -41,6 +41,23 @@ def test_seeds_summary_joins_folders(tmp_path, capsys):
     assert 'CNN' not in out and '2 runs; below the PWM: rnn S1 seed 1 0.700 < 0.800' in out
 
 
+def test_seeds_summary_reads_recorded_tables(tmp_path, capsys):
+    "A folder without seed_S runs is read from its results_seeds.tsv (as `benchmark --seeds` writes it); an empty one is an error."
+    from deepmotif.benchmark import write_results
+    row = lambda ds, arch, auc, pwm: dict(dataset=ds, tf='X', arch=arch, test_auroc=auc, pwm_auroc=pwm)
+    rec = tmp_path / 'rec'; rec.mkdir()
+    (rec / 'results_seeds.tsv').write_text('seed\tdataset\ttf\tarch\ttest_auroc\tpwm_auroc\n'
+                                           '0\tS1\tX\tcnn-rnn\t0.9\t0.8\n2\tS1\tX\tcnn-rnn\t0.5\t0.8\n')
+    (tmp_path / 'a' / 'seed_0').mkdir(parents=True)
+    write_results(tmp_path / 'a' / 'seed_0' / 'results.tsv', [row('S1', 'cnn', 0.95, 0.8)])
+    load('seeds_summary').main([str(tmp_path / 'a'), str(rec)])
+    out = capsys.readouterr().out
+    assert '| S1 | 0.950 ± 0.000 (min 0.950) | 0.700 ± 0.283 (min 0.500) | 0.800 |' in out, out
+    assert '0.700 ± 0.283; 1 below PWM, 1 at chance' in out and 'cnn-rnn S1 seed 2 0.500 < 0.800' in out, out
+    (tmp_path / 'empty').mkdir()
+    with pytest.raises(SystemExit, match='empty: no seed_'): load('seeds_summary').main([str(tmp_path / 'empty')])
+
+
 def _ctcf_pair(folder):
     "A small DeepBind pair (planted CTCF sites) in `folder`: positives-only training file and a labelled test file."
     from deepmotif.data import synthetic_dataset
@@ -80,3 +97,20 @@ def test_restart_screen_decides(tmp_path, capsys):
     assert (free['restarts'], free['epoch'], len(free['trajectory'])) == (False, 1, 1), free
     ran = m.screen(d, 'rnn', 0, restart_below=1.0, restarts=0, epochs=2)  # cannot restart, never reaches 1.0: both epochs
     assert (ran['restarts'], ran['epoch'], len(ran['trajectory'])) == (False, None, 2), ran
+
+
+def test_readme_comparison_matches_recorded_runs():
+    "The README's three-architecture table is what the recorded runs in benchmarks/results/benchmark_seeds_* say."
+    import numpy as np
+    root = Path(__file__).parents[1]
+    readme = (root / 'README.md').read_text()
+    for arch, label, folder in (('cnn', 'CNN', 'cnn'), ('rnn', 'RNN', 'rnn'), ('cnn-rnn', 'CNN-RNN', 'crnn')):
+        rows = load('seeds_summary').rows_of([root / 'benchmarks' / 'results' / f'benchmark_seeds_{folder}'], [arch])
+        assert len(rows) == 39 and len({(r['dataset'], r['seed']) for r in rows}) == 39, (arch, len(rows))  # 13 sets x 3 seeds
+        v = np.array([r['test_auroc'] for r in rows])
+        below = sum(r['test_auroc'] < r['pwm_auroc'] for r in rows)
+        low = min(rows, key=lambda r: r['test_auroc'])
+        restarted = sum(r['restarts'] > 0 for r in rows)
+        line = (f"| {label} | {v.mean():.3f} ± {v.std(ddof=1):.3f} | {low['test_auroc']:.3f} ({low['tf']}; PWM "
+                f"{low['pwm_auroc']:.3f}) | {below} | {int((v < 0.6).sum())} | {restarted or 0}{' runs' if restarted else ''} |")
+        assert line in readme, line
