@@ -103,14 +103,14 @@ def test_readme_comparison_matches_recorded_runs():
     "The README's three-architecture table is what the recorded runs in benchmarks/results/benchmark_seeds_* say."
     import numpy as np
     root = Path(__file__).parents[1]
-    readme = (root / 'README.md').read_text()
+    readme, rows_of = (root / 'README.md').read_text(), load('seeds_summary').rows_of
     for arch, label, folder in (('cnn', 'CNN', 'cnn'), ('rnn', 'RNN', 'rnn'), ('cnn-rnn', 'CNN-RNN', 'crnn')):
-        rows = load('seeds_summary').rows_of([root / 'benchmarks' / 'results' / f'benchmark_seeds_{folder}'], [arch])
+        rows = rows_of([root / 'benchmarks' / 'results' / f'benchmark_seeds_{folder}'], [arch])
         assert len(rows) == 39 and len({(r['dataset'], r['seed']) for r in rows}) == 39, (arch, len(rows))  # 13 sets x 3 seeds
         v = np.array([r['test_auroc'] for r in rows])
         below = sum(r['test_auroc'] < r['pwm_auroc'] for r in rows)
         low = min(rows, key=lambda r: r['test_auroc'])
         restarted = sum(r['restarts'] > 0 for r in rows)
         line = (f"| {label} | {v.mean():.3f} ± {v.std(ddof=1):.3f} | {low['test_auroc']:.3f} ({low['tf']}; PWM "
-                f"{low['pwm_auroc']:.3f}) | {below} | {int((v < 0.6).sum())} | {restarted or 0}{' runs' if restarted else ''} |")
+                f"{low['pwm_auroc']:.3f}) | {below} | {int((v < 0.6).sum())} | {f'{restarted} runs' if restarted else 0} |")
         assert line in readme, line
