@@ -4,34 +4,28 @@
 
 # %% ../nbs/10_attribution.ipynb #314c0a92
 from __future__ import annotations
-import copy, operator, warnings
+import copy, warnings
 import numpy as np
 import torch
 from torch import nn
 from .data import DeepMotifError, DeepMotifWarning, SeqData, decode, one_hot, dinucleotide_shuffle
 from .models import evaluating, CNN, CNNRNN, RNN
-from .core import as_batch, unbatch
+from .core import as_batch, unbatch, check_batch_size, check_output, check_target, target_index
 from .saliency import saliency
 
 # %% auto #0
 __all__ = ['ATTRIBUTIONS', 'ism', 'integrated_gradients', 'deeplift', 'attribution_method']
 
 # %% ../nbs/10_attribution.ipynb #539ad60e
-def _check_opts(X, target, batch_size):
-    "X as float32 (N, 4, L), whether it came as one (4, L) sequence, and a checked target index; bad options raise a DeepMotifError naming them."
+def _check_opts(X, target, batch_size, model=None):
+    "X as float32 (N, 4, L), whether it came as one (4, L) sequence, and the target index (core's checks, which name the bad option)."
     X, single = as_batch(X)
-    if X.shape[2] < 1: raise DeepMotifError(f"X has shape {tuple(X.shape)}; sequences must have at least one position")
-    try: target = operator.index(target)
-    except TypeError: raise DeepMotifError(f"target = {target!r}; must be an integer output index") from None
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise DeepMotifError(f"batch_size = {batch_size!r}; must be a positive integer")
-    return X, single, target
+    check_batch_size(batch_size)
+    return X, single, target_index(model, target)
 
 def _logit(y: torch.Tensor, target: int) -> torch.Tensor:
-    "Column `target` of the model's output, or a DeepMotifError when the model has no such output."
-    if y.ndim != 2: raise DeepMotifError(f"the model returned shape {tuple(y.shape)}; expected logits (N, n_outputs)")
-    if not 0 <= target < y.shape[1]: raise DeepMotifError(f"target = {target}; the model has {y.shape[1]} outputs")
-    return y[:, target]
+    "Column `target` of the model's output, or core's DeepMotifError when the output is not logits or has no such column."
+    return y[:, check_target(target, check_output(y, len(y)).shape[1])]
 
 # %% ../nbs/10_attribution.ipynb #0069ee0e
 def _substitutions(X: torch.Tensor) -> torch.Tensor:
@@ -348,7 +342,7 @@ def ism(model: nn.Module,  # a model returning logits (N, n_outputs)
         verbose: bool = False,  # progress bar over mutants
        ) -> torch.Tensor:  # (N, 4, L) float32 on CPU: logit(mutant) - logit(X); 0 at the observed base; (4, L) for a (4, L) X
     "In-silico saturation mutagenesis: the change of `output[:, target]` for every single-base substitution."
-    X, single, target = _check_opts(X, target, batch_size)
+    X, single, target = _check_opts(X, target, batch_size, model)
     N, _, L = X.shape
     if N == 0: return torch.zeros(0, 4, L)
     from tqdm.auto import tqdm
@@ -422,7 +416,7 @@ def integrated_gradients(model: nn.Module,  # a model returning logits (N, n_out
                          verbose: bool = False,  # progress bar over batches
                         ) -> torch.Tensor:  # (N, 4, L) float32 on CPU, (4, L) for a (4, L) X; sums to f(X) - mean f(baseline)
     "Integrated gradients of `output[:, target]` along straight paths from the baseline(s) to X, averaged over baselines."
-    X, single, target = _check_opts(X, target, batch_size)
+    X, single, target = _check_opts(X, target, batch_size, model)
     for name, v in (('steps', steps), ('max_steps', max_steps)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise DeepMotifError(f"{name} = {v!r}; must be a positive integer")
     B = _baselines(X, baseline, n_baselines, seed)
@@ -476,7 +470,7 @@ def deeplift(model: nn.Module,  # the package's CNN, or a model built from modul
                              "(tangermeme) implements no rules for them; use integrated_gradients or ism for this model")
     try: from tangermeme.deep_lift_shap import deep_lift_shap
     except ImportError: raise DeepMotifError('deeplift needs tangermeme: pip install "deepmotif[motifs]"') from None
-    X, single, target = _check_opts(X, target, batch_size)
+    X, single, target = _check_opts(X, target, batch_size, model)
     B = _baselines(X, baseline, n_baselines, seed)
     if not _is_one_hot(B): raise DeepMotifError("baseline: deeplift needs one-hot baselines (0/1, at most one 1 per column)")
     N = len(X)

@@ -12,8 +12,9 @@ import torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['DeepMotifError', 'DeepMotifWarning', 'Records', 'clean_stale', 'atomic_write', 'atomic_dir', 'check_X', 'as_batch',
-           'unbatch', 'check_int', 'check_target', 'check_choice', 'get_device', 'evaluating', 'auroc', 'auprc']
+__all__ = ['DeepMotifError', 'DeepMotifWarning', 'Records', 'clean_stale', 'atomic_write', 'read_text', 'atomic_dir', 'check_X',
+           'as_batch', 'unbatch', 'check_int', 'check_batch_size', 'check_target', 'target_index', 'check_choice',
+           'get_device', 'evaluating', 'check_output', 'batched_logits', 'model_length', 'auroc', 'auprc']
 
 # %% ../nbs/00_core.ipynb #e5a398ed
 class DeepMotifError(ValueError):
@@ -77,6 +78,22 @@ def atomic_write(path: str | os.PathLike,  # the file to (re)write
         if os.path.exists(tmp): os.remove(tmp)
     return path
 
+# %% ../nbs/00_core.ipynb #0a019c1a
+def read_text(path: str | os.PathLike,  # a text file
+              what: str = 'a text file',  # what the file should be, for the message
+             ) -> str:
+    "The content of `path` as text, or a DeepMotifError naming the file and the line of the first byte that is not UTF-8."
+    path = Path(path)
+    try: data = path.read_bytes()
+    except FileNotFoundError: raise DeepMotifError(f"{path}: no such file") from None
+    except IsADirectoryError: raise DeepMotifError(f"{path}: is a directory, not {what}") from None
+    except OSError as e: raise DeepMotifError(f"{path}: cannot read ({e.strerror or e})") from None
+    try: text = data.decode('utf-8')
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b'\n') + 1
+        raise DeepMotifError(f"{path} line {line}: not UTF-8 text (byte 0x{data[e.start]:02x}); expected {what}") from None
+    return text[1:] if text.startswith('\ufeff') else text
+
 # %% ../nbs/00_core.ipynb #12f27c32
 def _carry(old: Path, new: Path) -> None:
     "Link (or copy) into `new` every entry of `old` that `new` does not have."
@@ -86,6 +103,12 @@ def _carry(old: Path, new: Path) -> None:
         if p.is_dir() and not p.is_symlink():
             shutil.copytree(p, q, symlinks=True, copy_function=_link_or_copy)
         else: _link_or_copy(p, q)
+
+def _follow_umask(folder: Path) -> None:
+    "Give `folder`, its subfolders and its files the modes the user's umask gives new ones (writers such as safetensors use 0600)."
+    m = _umask()
+    for p in [folder, *folder.rglob('*')]:
+        if not p.is_symlink(): os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~m)
 
 def _link_or_copy(src, dst):
     try: os.link(src, dst, follow_symlinks=False)
@@ -103,7 +126,7 @@ def atomic_dir(path: str | os.PathLike,  # the folder to (re)write
     old = None
     try:
         write(tmp)
-        os.chmod(tmp, 0o777 & ~_umask())
+        _follow_umask(tmp)
         if path.exists():
             _carry(path, tmp)
             old = Path(tempfile.mkdtemp(**_tmp_name(path)))
@@ -146,10 +169,32 @@ def check_int(value, name: str, low: int = 1) -> int:
         raise DeepMotifError(f"{name} = {value!r}; must be an integer >= {low}")
     return int(value)
 
-def check_target(target, n_outputs: int) -> int:
-    "`target` as an index into the model's `n_outputs` outputs."
+def check_batch_size(batch_size) -> int:
+    "`batch_size` as an int >= 1: the one check of every function that works in batches."
+    return check_int(batch_size, 'batch_size')
+
+def check_target(target,  # an output index, or one of `tasks`
+                 n_outputs: int,  # how many outputs the model has
+                 tasks=None,  # the outputs' names, when they have them
+                ) -> int:  # the index of the output
+    "`target` as an index into the model's `n_outputs` outputs, or a DeepMotifError naming them."
+    tasks = list(tasks) if tasks is not None else None
+    if isinstance(target, str) and tasks and target in tasks: return tasks.index(target)
     if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or not 0 <= target < n_outputs:
-        raise DeepMotifError(f"target = {target!r}; the model has {n_outputs} output{'s' if n_outputs != 1 else ''} (0 to {n_outputs - 1})")
+        named = f", named {', '.join(map(repr, tasks))}" if tasks else ''
+        raise DeepMotifError(f"target = {target!r}; the model has {n_outputs} output{'s' if n_outputs != 1 else ''} (0 to {n_outputs - 1}){named}")
+    return int(target)
+
+def target_index(model: nn.Module,  # the model whose output is explained (`model.tasks` names its outputs)
+                 target,  # an output index, or a name in `model.tasks`
+                ) -> int:  # the index; its range is checked on the model's first output (check_target)
+    "`target` as an output index: an int as given, a task name looked up in `model.tasks`."
+    if isinstance(target, str):
+        tasks = getattr(model, 'tasks', None)
+        if not tasks: raise DeepMotifError(f"target = {target!r}; the model's outputs have no names (model.tasks); give an output index")
+        return check_target(target, len(tasks), tasks)
+    if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or target < 0:
+        raise DeepMotifError(f"target = {target!r}; must be an output index (an integer >= 0) or a task name")
     return int(target)
 
 def check_choice(value, name: str, choices) -> str:
@@ -176,6 +221,41 @@ def evaluating(model: nn.Module, device=None):
     finally:
         model.to(old)
         model.train(was_training)
+
+# %% ../nbs/00_core.ipynb #74af7976
+def check_output(y,  # what the model returned for a batch
+                 n: int,  # how many sequences the batch had
+                ) -> torch.Tensor:  # y, when it is logits (n, n_outputs)
+    "The model's output on a batch of `n` sequences when it is logits `(n, n_outputs)`, else a DeepMotifError saying what came back and what to do."
+    fix = 'forward must return one tensor of logits (N, n_outputs)'
+    if isinstance(y, (tuple, list, dict)):
+        raise DeepMotifError(f"the model returned a {type(y).__name__} of {len(y)} items; {fix}: wrap it in an nn.Module whose forward returns the output to explain")
+    if not isinstance(y, torch.Tensor): raise DeepMotifError(f"the model returned a {type(y).__name__}; {fix}")
+    if y.ndim == 1 and len(y) == n: raise DeepMotifError(f"the model returned shape ({n},), one score per sequence; {fix}: return y[:, None]")
+    if y.ndim != 2 or y.shape[0] != n or y.shape[1] < 1:
+        raise DeepMotifError(f"the model returned shape {tuple(y.shape)} for {n} sequences; {fix}")
+    return y
+
+def batched_logits(model: nn.Module,  # a model returning logits (N, n_outputs)
+                   X: torch.Tensor,  # (N, 4, L) float32
+                   *, batch_size: int = 512,  # sequences per forward pass
+                   device=None,  # None: CUDA when available
+                  ) -> torch.Tensor:  # (N, n_outputs) float32 on CPU
+    "Logits of `model` on `X`, in batches, without gradients; the first batch's output is checked."
+    batch_size = check_batch_size(batch_size)
+    with evaluating(model, device) as (m, dev), torch.no_grad():
+        outs = [check_output(m(X[i:i + batch_size].to(dev)), len(X[i:i + batch_size])).float().cpu() for i in range(0, len(X), batch_size)]
+    return torch.cat(outs) if outs else torch.zeros(0, 1)
+
+def model_length(model: nn.Module,  # a model, with `seq_length` when it was trained on one length
+                 length: int | None = None,  # the input length asked for
+                ) -> int:  # the input length to use
+    "`length`, else the model's `seq_length`; a `length` the model was not trained on is refused."
+    own = getattr(model, 'seq_length', None)
+    if length is None and own is None: raise DeepMotifError("the model has no seq_length; pass length=")
+    if length is not None and own is not None and length != own:
+        raise DeepMotifError(f"length = {length!r}; the model was trained on {own} bp windows")
+    return check_int(own if length is None else length, 'length')
 
 # %% ../nbs/00_core.ipynb #14a8ffa7
 def _ranks(p: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from .data import DeepMotifError, ALPHABET, jaspar_motifs
 from .models import evaluating
-from .core import atomic_write
+from .core import atomic_write, read_text
 
 # %% auto #0
 __all__ = ['METHODS', 'to_ppm', 'Optimized', 'optimize_input', 'Alignment', 'best_alignment', 'meme_text', 'write_meme',
@@ -145,8 +145,7 @@ def read_meme(path: str | os.PathLike,
              ) -> dict:  # name -> (4, W) probability matrix
     "Motifs of a MEME-format file: name -> (4, W) probability matrix."
     path = Path(path)
-    try: text = path.read_text()
-    except OSError as e: raise DeepMotifError(f"{path}: cannot read ({e})") from None
+    text = read_text(path, 'a MEME motif file')
     lines, out, i = text.splitlines(), {}, 0
     while i < len(lines):
         if lines[i].startswith('MOTIF'):

@@ -15,7 +15,7 @@ from .core import auroc
 __all__ = ['KINDS', 'saliency', 'position_importance', 'site_auroc']
 
 # %% ../nbs/03_saliency.ipynb #14938703
-from .core import check_X, as_batch, unbatch  # the (N, 4, L) validator and the single-sequence rule, in the core chapter
+from .core import check_X, as_batch, unbatch, check_batch_size, check_output, check_target, target_index  # the (N, 4, L) validator and the single-sequence rule, in the core chapter
 
 # %% ../nbs/03_saliency.ipynb #31f20d81
 KINDS = ('paper', 'gradient', 'grad_x_input')
@@ -31,14 +31,15 @@ def saliency(model: nn.Module,  # a model returning logits (N, n_outputs)
     "Saliency map of `output[:, target]` with respect to the one-hot input."
     if kind not in KINDS: raise DeepMotifError(f"kind = {kind!r}; must be one of {', '.join(KINDS)}")
     X, single = as_batch(X)
+    batch_size, t = check_batch_size(batch_size), target_index(model, target)
     from tqdm.auto import tqdm
     out = []
     with evaluating(model, device) as (m, dev), torch.backends.cudnn.flags(enabled=False):
         for i in tqdm(range(0, len(X), batch_size), disable=not verbose, desc='saliency'):
             x = X[i:i + batch_size].to(dev).requires_grad_(True)
-            y = m(x)
-            if not 0 <= target < y.shape[1]: raise DeepMotifError(f"target = {target}; the model has {y.shape[1]} outputs")
-            g, = torch.autograd.grad(y[:, target].sum(), x)
+            y = check_output(m(x), len(x))
+            if i == 0: check_target(t, y.shape[1], getattr(m, 'tasks', None))
+            g, = torch.autograd.grad(y[:, t].sum(), x)
             x = x.detach()
             s = g.abs() * x if kind == 'paper' else g if kind == 'gradient' else g * x
             out.append(s.float().cpu())

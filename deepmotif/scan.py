@@ -10,7 +10,7 @@ from typing import Iterable, Iterator, Mapping, NamedTuple, Sequence
 import numpy as np
 import torch
 from torch import nn
-from .core import DeepMotifError, atomic_write, check_int, evaluating
+from .core import DeepMotifError, atomic_write, check_int, evaluating, model_length
 from .data import one_hot
 from .genome import Genome, Interval, read_intervals
 from .distributed import dist_context, sharded_chunks
@@ -132,12 +132,8 @@ class ScanRow(NamedTuple):
     prob: float  # the probability of the window centred on the bin
 
 def _seq_length(model: nn.Module, length: int | None) -> int:
-    "The window length: `length`, else the model's `seq_length`."
-    own = getattr(model, 'seq_length', None)
-    if length is None and own is None: raise DeepMotifError("the model has no seq_length; pass length=")
-    if length is not None and own is not None and length != own:
-        raise DeepMotifError(f"length = {length!r}; the model was trained on {own} bp windows")
-    return check_int(own if length is None else length, 'length')
+    "The window length: `length`, else the model's `seq_length` (core's one rule, `model_length`)."
+    return model_length(model, length)
 
 # %% ../nbs/10d_scan.ipynb #d693b004
 @contextlib.contextmanager

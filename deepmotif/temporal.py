@@ -10,7 +10,7 @@ from torch import nn
 import torch.nn.functional as F
 from .data import DeepMotifError, DeepMotifWarning, SeqData
 from .models import evaluating
-from .core import as_batch, unbatch
+from .core import as_batch, unbatch, check_batch_size, check_target, target_index
 
 # %% auto #0
 __all__ = ['VARIANTS', 'temporal_scores_reference', 'temporal_scores']
@@ -28,12 +28,8 @@ def _check(model: nn.Module, X, target, variant: str, batch_size) -> tuple[torch
     if lstm.num_layers != 1 or not lstm.bidirectional or not lstm.batch_first or lstm.proj_size:
         raise DeepMotifError(f"model.lstm = {lstm}; must be one bidirectional, batch-first layer without projection")
     X, single = as_batch(X)
-    n_out = model.head.out_features
-    try: target = operator.index(target)
-    except TypeError: raise DeepMotifError(f"target = {target!r}; must be an integer output index") from None
-    if not 0 <= target < n_out: raise DeepMotifError(f"target = {target}; must be between 0 and {n_out - 1} (the model has {n_out} outputs)")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise DeepMotifError(f"batch_size = {batch_size!r}; must be a positive integer")
+    target = check_target(target_index(model, target), model.head.out_features, getattr(model, 'tasks', None))
+    check_batch_size(batch_size)
     return X, target, single
 
 # %% ../nbs/04_temporal.ipynb #69b56ef3

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from .data import SeqData, DeepMotifError, DeepMotifWarning, one_hot
 from .models import evaluating, get_device
-from .core import atomic_write, as_batch, unbatch
+from .core import atomic_write, as_batch, unbatch, batched_logits, check_target, target_index
 from .distributed import Dist, dist_context, rank_part, all_sum, sharded_map
 from .core import auroc, auprc
 
@@ -30,10 +30,8 @@ def _as_X(model: nn.Module, data) -> tuple[torch.Tensor, bool]:
     return as_batch(data, 'X')
 
 def _logits(model: nn.Module, X: torch.Tensor, batch_size: int, device) -> torch.Tensor:
-    "Logits (N, n_outputs) of `model` on the (N, 4, L) tensor `X`, in batches, without gradients."
-    with evaluating(model, device) as (m, dev), torch.no_grad():
-        outs = [m(X[i:i + batch_size].to(dev)).float().cpu() for i in range(0, len(X), batch_size)]
-    return torch.cat(outs) if outs else torch.zeros(0, 1)
+    "Logits (N, n_outputs) of `model` on the (N, 4, L) tensor `X`, in batches, without gradients (core's `batched_logits`)."
+    return batched_logits(model, X, batch_size=batch_size, device=device)
 
 def predict_logits(model: nn.Module, X, *, batch_size: int = 512, device=None) -> torch.Tensor:
     "Logits (N, n_outputs) of `model` on `X` (a tensor or a SeqData), computed in batches; (n_outputs,) for one (4, L) sequence."
@@ -48,8 +46,10 @@ def predict(model: nn.Module,  # a trained model
            ) -> np.ndarray:  # probabilities, (N,) for one target; without the N axis for one (4, L) sequence
     "Positive-class probabilities sigmoid(logit) of `model` on `X`."
     X, single = _as_X(model, X)
+    t = None if target is None else target_index(model, target)
     p = torch.sigmoid(_logits(model, X, batch_size, device)).numpy()
-    return unbatch(p if target is None else p[:, target], single)
+    if t is not None and len(p): t = check_target(t, p.shape[1], getattr(model, 'tasks', None))
+    return unbatch(p if t is None else p[:, t], single)
 
 # %% ../nbs/02_train.ipynb #07c4a9f2
 def ranking_metrics(y: np.ndarray, p: np.ndarray, source: str = 'data') -> dict:

@@ -11,7 +11,7 @@ from typing import Iterable, Iterator, NamedTuple, Sequence
 import numpy as np
 import torch
 from torch import nn
-from .core import DeepMotifError, DeepMotifWarning, Records, atomic_write, check_int, check_target
+from .core import DeepMotifError, DeepMotifWarning, Records, atomic_write, check_int, check_target, model_length
 from .data import one_hot
 from .genome import Genome
 from .train import predict_logits
@@ -271,10 +271,8 @@ def _as_variants(variants) -> Variants:
     return out
 
 def _model_length(model: nn.Module, length: int | None) -> int:
-    "`length`, or the model's `seq_length`."
-    L = length if length is not None else getattr(model, 'seq_length', None)
-    if L is None: raise DeepMotifError("length = None and the model has no seq_length; pass length=")
-    return check_int(L, 'length')
+    "`length`, or the model's `seq_length` (core's one rule: a length the model was not trained on is refused)."
+    return model_length(model, length)
 
 # %% ../nbs/10c_variants.ipynb #ab4b4d3e
 def variant_effects(model: nn.Module,  # a model returning logits (N, n_outputs)
