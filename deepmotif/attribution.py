@@ -5,6 +5,7 @@
 # %% ../nbs/10_attribution.ipynb #314c0a92
 from __future__ import annotations
 import copy, warnings
+from typing import Callable, NamedTuple
 import numpy as np
 import torch
 from torch import nn
@@ -14,7 +15,8 @@ from .core import as_batch, unbatch, check_batch_size, check_output, check_targe
 from .saliency import saliency
 
 # %% auto #0
-__all__ = ['ATTRIBUTIONS', 'ism', 'integrated_gradients', 'deeplift', 'attribution_method']
+__all__ = ['ATTRIBUTION_METHODS', 'ATTRIBUTIONS', 'ism', 'integrated_gradients', 'deeplift', 'Method', 'method_name',
+           'attribution_method']
 
 # %% ../nbs/10_attribution.ipynb #539ad60e
 def _check_opts(X, target, batch_size, model=None):
@@ -494,13 +496,51 @@ def deeplift(model: nn.Module,  # the package's CNN, or a model built from modul
     return unbatch(A, single)
 
 # %% ../nbs/10_attribution.ipynb #2c8b1a55
-def _grad_x_input(model, X, **kw): return saliency(model, X, kind='grad_x_input', **kw)
+class Method(NamedTuple):
+    "One attribution method of the registry."
+    name: str  # the one word for it in explain, motifs, find_motifs and the dashboard
+    fn: Callable  # fn(model, X, *, target, batch_size, device, verbose) -> scores
+    what: str  # one line for menus and help texts
+    per_base: bool = True  # (N, 4, L) scores of each base; False: (N, 2, L) curves (temporal scores)
+    signed: bool = True  # scores can be negative (pictures centre their colours on 0)
+    menu: bool = True  # offered in the dashboard's menu (fast for one sequence of any model)
 
-ATTRIBUTIONS = {'saliency': _grad_x_input, 'ism': ism, 'integrated_gradients': integrated_gradients, 'deeplift': deeplift}
+def _gradient_kind(kind: str) -> Callable:
+    def fn(model, X, **kw): return saliency(model, X, kind=kind, **kw)
+    return fn
 
-def attribution_method(name: str,  # a key of ATTRIBUTIONS
-                      ):
-    "The attribution function registered as `name`, or a DeepMotifError listing the names."
-    if not isinstance(name, str) or name not in ATTRIBUTIONS:
-        raise DeepMotifError(f"method = {name!r}; must be one of {', '.join(ATTRIBUTIONS)}")
-    return ATTRIBUTIONS[name]
+def _temporal(model, X, **kw):
+    from .temporal import temporal_scores
+    return temporal_scores(model, X, **kw)
+
+ATTRIBUTION_METHODS = {m.name: m for m in [
+    Method('saliency', _gradient_kind('abs_grad_x_input'), "|gradient| x input of the target's logit (the paper's saliency map)", signed=False),
+    Method('gradient', _gradient_kind('gradient'), "gradient of the target's logit, every base"),
+    Method('grad_x_input', _gradient_kind('grad_x_input'), 'gradient x input, signed'),
+    Method('ism', ism, 'in-silico mutagenesis: logit change of every single-base substitution'),
+    Method('integrated_gradients', integrated_gradients, 'integrated gradients from dinucleotide-shuffled references'),
+    Method('deeplift', deeplift, 'DeepLIFT/DeepSHAP rescaled differences (CNNs; needs tangermeme)', menu=False),
+    Method('temporal', _temporal, 'temporal output scores: probability after every prefix and suffix (recurrent models)',
+           per_base=False, signed=False, menu=False)]}
+
+ATTRIBUTIONS = {k: m.fn for k, m in ATTRIBUTION_METHODS.items() if m.per_base}  # the per-base methods, by the same names
+
+_KIND_METHODS = {'abs_grad_x_input': 'saliency', 'gradient': 'gradient', 'grad_x_input': 'grad_x_input'}
+
+def method_name(name: str,  # a name of ATTRIBUTION_METHODS, or a saliency kind ('abs_grad_x_input', former 'paper')
+                per_base: bool = False,  # True: only the per-base methods
+               ) -> str:  # the registry's name
+    "The registry's name for `name`, or a DeepMotifError listing the names."
+    if name == 'paper':
+        warnings.warn("'paper' as a saliency kind is now the method 'saliency'", DeprecationWarning, stacklevel=3)
+        name = 'saliency'
+    name = _KIND_METHODS.get(name, name)
+    names = [k for k, m in ATTRIBUTION_METHODS.items() if m.per_base or not per_base]
+    if not isinstance(name, str) or name not in names: raise DeepMotifError(f"method = {name!r}; must be one of {', '.join(names)}")
+    return name
+
+def attribution_method(name: str,  # a name of ATTRIBUTION_METHODS (or a saliency kind)
+                       per_base: bool = False,  # True: only the per-base methods
+                      ) -> Callable:
+    "The function of the method registered as `name`, or a DeepMotifError listing the names."
+    return ATTRIBUTION_METHODS[method_name(name, per_base)].fn

@@ -12,6 +12,7 @@ from .core import DeepMotifError, DeepMotifWarning
 from .models import ARCHS, POOLINGS
 from .train import PRESETS
 from .saliency import KINDS
+from .attribution import ATTRIBUTION_METHODS
 from .optimize import METHODS as OPT_METHODS
 from .distributed import distributed, launched, launch_local
 from .commands import (train_command, evaluate_command, predict_command, explain_command, optimize_command,
@@ -189,8 +190,9 @@ def _add_file_commands(sub):
     _genome_options(r, negatives=False); _common(r, seed=False, nproc=True); r.set_defaults(run=_run_predict)
     x = sub.add_parser('explain', help='saliency, temporal scores, ISM, integrated gradients or DeepLIFT of every record, to .npz')
     x.add_argument('model_dir'); x.add_argument('data'); x.add_argument('--out', required=True)
-    x.add_argument('--method', choices=list(EXPLAIN_METHODS), default='saliency')
-    x.add_argument('--kind', choices=list(KINDS), default='paper', help='saliency kind (--method saliency)')
+    x.add_argument('--method', choices=list(EXPLAIN_METHODS), default='saliency',
+                   help='; '.join(f'{k}: {m.what}' for k, m in ATTRIBUTION_METHODS.items()))
+    x.add_argument('--kind', choices=[*KINDS, 'paper'], help='former option of --method saliency: use --method gradient or grad_x_input')
     x.add_argument('--batch-size', type=_positive_int, default=256)
     _genome_options(x, negatives=False); _common(x, seed=False, nproc=True); x.set_defaults(run=_run_explain)
 

@@ -14,6 +14,7 @@ from .models import build_model, save_model, load_model, read_config, ARCHS
 from .train import fit, evaluate, predict, ranking_metrics
 from .distributed import dist_context, sharded_chunks
 from .genome import is_interval_file
+from .attribution import ATTRIBUTION_METHODS, method_name
 
 # %% auto #0
 __all__ = ['CHUNK', 'EXPLAIN_METHODS', 'DEMO', 'write_json', 'output_file', 'load_checked', 'train_command', 'evaluate_command',
@@ -218,29 +219,26 @@ def open_scores(path: str,  # an .npz written by `deepmotif explain`
     return np.memmap(path, dtype=dtype, mode='r', offset=offset, shape=shape, order='F' if fortran else 'C')
 
 # %% ../nbs/08_commands.ipynb #c8d9def0
-EXPLAIN_METHODS = ('saliency', 'temporal', 'ism', 'integrated_gradients', 'deeplift')  # what `explain` can write
+EXPLAIN_METHODS = tuple(ATTRIBUTION_METHODS)  # what `explain` can write: every method of the attribution registry
+_SALIENCY_KINDS = {'saliency': 'abs_grad_x_input', 'gradient': 'gradient', 'grad_x_input': 'grad_x_input'}  # kind.npy
 
-def _explainer(model, method: str, kind: str, batch_size: int, device):
-    "A function of a chunk's one-hot giving its (n, C, L) scores by `method`."
-    from deepmotif.saliency import saliency
-    from deepmotif.temporal import temporal_scores
-    from deepmotif.attribution import attribution_method
-    if method == 'saliency': return lambda X: saliency(model, X, kind=kind, batch_size=batch_size, device=device)
-    if method == 'temporal': return lambda X: temporal_scores(model, X, batch_size=batch_size, device=device)
-    fn = attribution_method(method)
+def _explainer(model, method: str, batch_size: int, device):
+    "A function of a chunk's one-hot giving its (n, C, L) scores by the registry's `method`."
+    fn = ATTRIBUTION_METHODS[method].fn
     return lambda X: fn(model, X, batch_size=batch_size, device=device)
 
-def explain_command(model_dir: str, data: str, out: str, method: str = 'saliency', kind: str = 'paper',
+def explain_command(model_dir: str, data: str, out: str, method: str = 'saliency',
+                    kind: str | None = None,  # former option: a saliency kind for method 'saliency' (now a method of its own)
                     batch_size: int = 256, device: str | None = None, chunk_size: int = CHUNK, verbose: bool = False,
                     genome: str | None = None,  # the genome FASTA of a BED/narrowPeak `data`
                    ) -> tuple:
     "Write one view (saliency, temporal scores, ISM, IG, DeepLIFT) of every record of a file to an .npz; returns its shape."
-    if method not in EXPLAIN_METHODS: raise DeepMotifError(f"--method {method!r}; must be one of {', '.join(EXPLAIN_METHODS)}")
+    method = method_name(kind if kind is not None and method == 'saliency' else method)
     out, model, main = output_file(out), load_checked(model_dir), dist_context().main
     n, longest, id_width = _scan(data, chunk_size, model.seq_length, genome)
     id_dtype = f'<U{max(id_width, 1)}'
     shape, probs = None, []
-    explain = _explainer(model, method, kind, batch_size, device)
+    explain = _explainer(model, method, batch_size, device)
     def views(X): return torch.as_tensor(explain(X)).float().numpy(), predict(model, X, device=device)
     results = sharded_chunks(_model_chunks(model, data, False, chunk_size, verbose and main, total=n, longest=longest, genome=genome),
                              lambda c: views(c.X))
@@ -262,7 +260,7 @@ def explain_command(model_dir: str, data: str, out: str, method: str = 'saliency
             if done != n: raise DeepMotifError(f"{data}: {done} records now, {n} a moment ago; the file changed while being read")
             _npy_write(zf, 'probability.npy', np.concatenate(probs))
             _npy_write(zf, 'method.npy', np.array(method))
-            _npy_write(zf, 'kind.npy', np.array(kind if method == 'saliency' else ''))
+            _npy_write(zf, 'kind.npy', np.array(_SALIENCY_KINDS.get(method, '')))
     if main: atomic_write(out, write)
     else: collections.deque(results, maxlen=0)  # compute this rank's chunks; rank 0 writes
     return shape
@@ -375,7 +373,7 @@ def _missing_extra() -> str:
 def _model_motifs(model, data, device) -> tuple:
     "(motifs, match rows) of a model: saliency seqlets, and first-layer filters when it has a convolution."
     from deepmotif.motifs import find_motifs, match_motifs
-    sources = ['saliency'] + (['filters'] if any(isinstance(m, torch.nn.Conv1d) for m in model.modules()) else [])
+    sources = ['grad_x_input'] + (['filters'] if any(isinstance(m, torch.nn.Conv1d) for m in model.modules()) else [])
     motifs = [m for s in sources for m in find_motifs(model, data, source=s, max_motifs=2, device=device)]
     return motifs, (match_motifs(motifs) if motifs else [])
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_motifs.ipynb #4cef9920
 from __future__ import annotations
-import importlib, os, re
+import importlib, os, re, warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple, Sequence
@@ -18,7 +18,7 @@ from .core import atomic_write
 from .core import check_X
 from .saliency import saliency
 from .optimize import optimize_input, read_meme, meme_text
-from .attribution import ATTRIBUTIONS
+from .attribution import ATTRIBUTION_METHODS, method_name
 
 # %% auto #0
 __all__ = ['SOURCES', 'EXTRA', 'COLUMNS', 'Motif', 'Seqlet', 'seqlets', 'cluster_seqlets', 'first_conv', 'filter_motifs',
@@ -245,22 +245,22 @@ def optimized_motif(model: nn.Module,  # a model returning logits
                  1, 'optimized', float(res.logits[best]))
 
 # %% ../nbs/11_motifs.ipynb #92826341
-SOURCES = ('saliency', 'filters', 'optimized')
+SOURCES = ('grad_x_input', 'filters', 'optimized')  # the default sources; any per-base method of ATTRIBUTION_METHODS is one too
 
 def _source_fn(source):
-    "None for the sources of SOURCES, else the attribution method registered as `source` (or a DeepMotifError)."
+    "None for 'filters' and 'optimized', else the per-base method of the registry named `source` (or a DeepMotifError)."
     if not isinstance(source, str): raise DeepMotifError(f"source = {source!r}; must be a string")
-    if source in SOURCES: return None
-    if source not in ATTRIBUTIONS:
-        raise DeepMotifError(f"source = {source!r}; must be one of {', '.join(dict.fromkeys([*SOURCES, *ATTRIBUTIONS]))}")
-    return ATTRIBUTIONS[source]
+    if source in ('filters', 'optimized'): return None
+    names = [*SOURCES, *(k for k, m in ATTRIBUTION_METHODS.items() if m.per_base)]
+    if source not in names: raise DeepMotifError(f"source = {source!r}; must be one of {', '.join(dict.fromkeys(names))}")
+    return ATTRIBUTION_METHODS[source].fn
 
 def find_motifs(model: nn.Module,  # a trained model
                 data=None,  # SeqData or (N, 4, L) one-hot; not needed for 'optimized'
-                *, source: str = 'saliency',  # 'saliency', 'filters', 'optimized', or a method of ATTRIBUTIONS
+                *, source: str = 'grad_x_input',  # 'filters', 'optimized', or a per-base method of ATTRIBUTION_METHODS ('grad_x_input', 'saliency', 'ism', ...)
                 target: int = 0,  # output to explain
                 max_motifs: int = 5,  # motifs returned
-                kind: str = 'grad_x_input',  # saliency kind
+                kind: str | None = None,  # former option: a saliency kind for source 'saliency' (now methods of their own)
                 window: int = 10, flank: int = 5, threshold: float = 0.01,  # seqlet calling, see `seqlets`
                 similarity: float = 0.6, min_seqlets: int = 10,  # clustering, see `cluster_seqlets`
                 fraction: float = 0.5,  # filters: activation threshold
@@ -271,6 +271,9 @@ def find_motifs(model: nn.Module,  # a trained model
                 verbose: bool = False,  # progress bars
                ) -> list:  # Motifs, best first
     "Motifs a model learned, from attribution seqlets, first-layer filters or its optimized input."
+    if kind is not None:
+        warnings.warn("find_motifs(kind=) is deprecated: name the method as source=", DeprecationWarning, stacklevel=2)
+        if source == 'saliency': source = method_name(kind, per_base=True)
     fn = _source_fn(source)
     if source == 'optimized':
         L = None if data is None else _data(data)[0].shape[-1]
@@ -280,8 +283,7 @@ def find_motifs(model: nn.Module,  # a trained model
     if source == 'filters': return filter_motifs(model, data, top=max_motifs, fraction=fraction, batch_size=batch_size, device=device)
     X, labels = _data(data)
     if labels is not None and (labels == 1).any(): X = X[torch.as_tensor(labels == 1)]
-    if fn is None: S = saliency(model, X, target=target, kind=kind, batch_size=batch_size, device=device, verbose=verbose)
-    else: S = check_X(fn(model, X, target=target, batch_size=batch_size, device=device), f'{source}(...)')
+    S = check_X(fn(model, X, target=target, batch_size=batch_size, device=device, verbose=verbose), f'{source}(...)')
     sl = seqlets(S, X, window=window, flank=flank, threshold=threshold, seed=seed)
     return cluster_seqlets(sl, S, X, similarity=similarity, min_seqlets=min_seqlets, max_motifs=max_motifs, source=source)
 

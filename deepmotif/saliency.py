@@ -4,6 +4,7 @@
 
 # %% ../nbs/03_saliency.ipynb #80fc86e1
 from __future__ import annotations
+import warnings
 import numpy as np
 import torch
 from torch import nn
@@ -18,18 +19,27 @@ __all__ = ['KINDS', 'saliency', 'position_importance', 'site_auroc']
 from .core import check_X, as_batch, unbatch, check_batch_size, check_output, check_target, target_index  # the (N, 4, L) validator and the single-sequence rule, in the core chapter
 
 # %% ../nbs/03_saliency.ipynb #31f20d81
-KINDS = ('paper', 'gradient', 'grad_x_input')
+KINDS = ('abs_grad_x_input', 'gradient', 'grad_x_input')
+_OLD_KINDS = {'paper': 'abs_grad_x_input'}  # former names, accepted with a DeprecationWarning
+
+def _kind(kind: str) -> str:
+    "A saliency kind of KINDS (a former name warns and is translated), or a DeepMotifError listing them."
+    if kind in _OLD_KINDS:
+        warnings.warn(f"kind={kind!r} is now kind={_OLD_KINDS[kind]!r}", DeprecationWarning, stacklevel=3)
+        return _OLD_KINDS[kind]
+    if kind not in KINDS: raise DeepMotifError(f"kind = {kind!r}; must be one of {', '.join(KINDS)}")
+    return kind
 
 def saliency(model: nn.Module,  # a model returning logits (N, n_outputs)
              X,  # (N, 4, L) one-hot input, one (4, L) sequence, or a SeqData
              *, target: int = 0,  # output to explain
-             kind: str = 'paper',  # 'paper' (|grad| * x), 'gradient' or 'grad_x_input'
+             kind: str = 'abs_grad_x_input',  # 'abs_grad_x_input' (|grad| * x, the paper's), 'gradient' or 'grad_x_input'
              batch_size: int = 256,  # sequences per backward pass
              device=None,  # None: CUDA when available
              verbose: bool = False,  # progress bar over batches
             ) -> torch.Tensor:  # (N, 4, L) float32 on CPU; (4, L) for one (4, L) sequence
     "Saliency map of `output[:, target]` with respect to the one-hot input."
-    if kind not in KINDS: raise DeepMotifError(f"kind = {kind!r}; must be one of {', '.join(KINDS)}")
+    kind = _kind(kind)
     X, single = as_batch(X)
     batch_size, t = check_batch_size(batch_size), target_index(model, target)
     from tqdm.auto import tqdm
@@ -41,7 +51,7 @@ def saliency(model: nn.Module,  # a model returning logits (N, n_outputs)
             if i == 0: check_target(t, y.shape[1], getattr(m, 'tasks', None))
             g, = torch.autograd.grad(y[:, t].sum(), x)
             x = x.detach()
-            s = g.abs() * x if kind == 'paper' else g if kind == 'gradient' else g * x
+            s = g.abs() * x if kind == 'abs_grad_x_input' else g if kind == 'gradient' else g * x
             out.append(s.float().cpu())
     return unbatch(torch.cat(out) if out else torch.zeros_like(X), single)
 
