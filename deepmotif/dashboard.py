@@ -16,7 +16,7 @@ from .optimize import METHODS, optimize_input
 from .render import WIDTH, DPI, MODEL_COLORS, CurvesFigure, optimized_logo_png, trajectory_png
 from .views import (View, OptimizedView, MotifView, PANELS, LABEL_FILTERS, PREDICTION_FILTERS, is_recurrent,
                              ViewSet, resolve, passing, neighbour, check_choice, panel_pngs, save_html, save_png,
-                             VariantView, SpacingView)
+                             VariantView, SpacingView, MENU, menu_kind)
 
 # %% auto #0
 __all__ = ['Dashboard', 'SaliencyViewer', 'TemporalViewer', 'OptimizedInputViewer', 'LivePlot']
@@ -45,7 +45,7 @@ def _controls(n: int,  # number of sequences
         prediction_filter=W.Dropdown(options=PREDICTION_FILTERS, description='prediction', disabled=not labelled,
                                      layout=lay(width='200px')),
         model_select=W.Dropdown(options=usable, description='model', layout=lay(width='200px')),
-        kind_select=W.Dropdown(options=KINDS, value=kind, description='saliency', layout=lay(width='210px')),
+        kind_select=W.Dropdown(options=MENU, value=menu_kind(kind), description='attribution', layout=lay(width='210px')),
         show={m: W.ToggleButton(value=True, description=m, tooltip=f'show {m}', layout=lay(width='auto')) for m in names})
 
 # %% ../nbs/07_dashboard.ipynb #1b30bc97
@@ -152,7 +152,7 @@ class _Navigation(_Following):
             i = None if seq is None else resolve(self.viewset, seq)
             check_choice(self.viewset, model, kind, show, label, prediction)
             with self._batch():
-                for w, v in ((self.model_select, model), (self.kind_select, kind), (self.label_filter, label),
+                for w, v in ((self.model_select, model), (self.kind_select, kind and menu_kind(kind)), (self.label_filter, label),
                              (self.prediction_filter, prediction)):
                     if v is not None: w.value = v
                 if show is not None:
@@ -192,7 +192,7 @@ class Dashboard(_State, _Navigation):
     def __init__(self,
                  models: dict,  # name -> trained model, e.g. {'cnn': ..., 'rnn': ..., 'cnn-rnn': ...}
                  data: SeqData,  # the sequences to browse
-                 *, kind: str = 'paper',  # saliency kind shown first (one of KINDS)
+                 *, kind: str = 'saliency',  # attribution method shown first (one of views.MENU)
                  panels=PANELS,  # which views to draw, a subset of PANELS
                  opt_steps: int = 200,  # optimize_input steps per model, run once at the first draw
                  opt_starts: int = 4,  # optimize_input random starts
@@ -251,7 +251,7 @@ class SaliencyViewer(Dashboard):
                  model: nn.Module,  # a trained model
                  data: SeqData,  # the sequences to browse
                  *, name: str | None = None,  # how to call the model; None: its architecture
-                 kind: str = 'paper',  # saliency kind shown first
+                 kind: str = 'saliency',  # attribution method shown first (one of views.MENU)
                  **kwargs,  # passed to Dashboard: width, dpi, device, threshold
                 ):
         super().__init__({name or getattr(model, 'arch', 'model'): model}, data, kind=kind, panels=('input', 'saliency'), **kwargs)

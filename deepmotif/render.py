@@ -10,8 +10,8 @@ from .data import ALPHABET
 from .plots import BASE_COLORS, logo_matrix, plot_logo, saliency_to_matrix, plot_saliency, plot_temporal
 
 # %% auto #0
-__all__ = ['WIDTH', 'DPI', 'LEFT', 'RIGHT', 'MODEL_COLORS', 'agg_figure', 'stacked_figure', 'png_bytes', 'figure_png', 'Blit',
-           'Letters', 'Sites', 'InputFigure', 'ModelFigure', 'CompareFigure', 'optimized_png', 'VariantFigure',
+__all__ = ['WIDTH', 'DPI', 'LEFT', 'RIGHT', 'MODEL_COLORS', 'UNSIGNED', 'agg_figure', 'stacked_figure', 'png_bytes', 'figure_png',
+           'Blit', 'Letters', 'Sites', 'InputFigure', 'ModelFigure', 'CompareFigure', 'optimized_png', 'VariantFigure',
            'spacing_png', 'optimized_logo_png', 'trajectory_png', 'motif_logos_png', 'motif_table_html', 'CurvesFigure']
 
 # %% ../nbs/07a_render.ipynb #69ee5312
@@ -175,6 +175,8 @@ class InputFigure:
         return self.blit.png()
 
 # %% ../nbs/07a_render.ipynb #72ebe870
+UNSIGNED = ('saliency', 'abs_grad_x_input', 'paper')  # maps drawn from 0 up (the paper's |gradient| x input); the others are signed
+
 class _SaliencyAxes:
     "The saliency part of a `ModelFigure`: saliency-weighted logo, saliency heatmap and importance line."
     def _saliency_axes(self, ax_logo, ah, ai, L):
@@ -191,9 +193,9 @@ class _SaliencyAxes:
         self.heat_max = self.blit.add(ah.text(1.005, 0.5, '', transform=ah.transAxes, fontsize=7, va='center'))
 
     def set_kind(self, kind: str):
-        "Switch colour map and logo axis between unsigned ('paper') and signed saliency."
+        "Switch colour map and logo axis between unsigned (|gradient| x input) and signed maps."
         if kind == self.kind or not self.has_saliency: return
-        signed = kind != 'paper'
+        signed = kind not in UNSIGNED
         self.ax_logo.set_ylim(-1.05 if signed else 0, 1.05)
         self.heat.set_cmap('RdBu_r' if signed else 'Reds')
         self.kind = kind
@@ -205,13 +207,13 @@ class _SaliencyAxes:
         self.letters.update(M / (np.abs(M).max() or 1.0))
         vmax = np.abs(S).max() or 1.0
         self.heat.set_data(S)
-        self.heat.set_clim(-vmax if kind != 'paper' else 0, vmax)
+        self.heat.set_clim(-vmax if kind not in UNSIGNED else 0, vmax)
         imp = np.abs(S).sum(0)
         y, pos = imp / (imp.max() or 1.0), np.arange(len(imp))
         self.line.set_ydata(y)
         self.fill.set_verts([np.column_stack([np.r_[pos, pos[::-1]], np.r_[y, np.zeros_like(y)]])])
         self.peak.set_text(f'max\n{imp.max():.3g}')
-        self.heat_max.set_text(f'±{vmax:.3g}' if kind != 'paper' else f'max\n{vmax:.3g}')
+        self.heat_max.set_text(f'±{vmax:.3g}' if kind not in UNSIGNED else f'max\n{vmax:.3g}')
 
 # %% ../nbs/07a_render.ipynb #f44a38e0
 class ModelFigure(_SaliencyAxes):
@@ -236,7 +238,7 @@ class ModelFigure(_SaliencyAxes):
         self.fig.colorbar(self.temporal, cax=cax)
         cax.tick_params(labelsize=6)
 
-    def draw(self, x, S=None, T=None, title: str = '', color: str = 'black', kind: str = 'paper') -> bytes:
+    def draw(self, x, S=None, T=None, title: str = '', color: str = 'black', kind: str = 'saliency') -> bytes:
         "PNG of saliency `S` (4, L) of input `x` and temporal scores `T` (2, L), under `title`."
         self.title.set_text(title); self.title.set_color(color)
         if self.has_saliency: self._draw_saliency(x, np.asarray(S, dtype=np.float64), kind)

@@ -13,7 +13,7 @@ from .models import evaluating
 from .core import auroc
 
 # %% auto #0
-__all__ = ['KINDS', 'saliency', 'position_importance', 'site_auroc']
+__all__ = ['KINDS', 'saliency_kind', 'saliency', 'position_importance', 'site_auroc']
 
 # %% ../nbs/03_saliency.ipynb #14938703
 from .core import check_X, as_batch, unbatch, check_batch_size, check_output, check_target, target_index  # the (N, 4, L) validator and the single-sequence rule, in the core chapter
@@ -22,7 +22,7 @@ from .core import check_X, as_batch, unbatch, check_batch_size, check_output, ch
 KINDS = ('abs_grad_x_input', 'gradient', 'grad_x_input')
 _OLD_KINDS = {'paper': 'abs_grad_x_input'}  # former names, accepted with a DeprecationWarning
 
-def _kind(kind: str) -> str:
+def saliency_kind(kind: str) -> str:
     "A saliency kind of KINDS (a former name warns and is translated), or a DeepMotifError listing them."
     if kind in _OLD_KINDS:
         warnings.warn(f"kind={kind!r} is now kind={_OLD_KINDS[kind]!r}", DeprecationWarning, stacklevel=3)
@@ -39,7 +39,7 @@ def saliency(model: nn.Module,  # a model returning logits (N, n_outputs)
              verbose: bool = False,  # progress bar over batches
             ) -> torch.Tensor:  # (N, 4, L) float32 on CPU; (4, L) for one (4, L) sequence
     "Saliency map of `output[:, target]` with respect to the one-hot input."
-    kind = _kind(kind)
+    kind = saliency_kind(kind)
     X, single = as_batch(X)
     batch_size, t = check_batch_size(batch_size), target_index(model, target)
     from tqdm.auto import tqdm

@@ -352,7 +352,7 @@ class VariantSaliency(NamedTuple):
 def variant_saliency(model: nn.Module,  # a model returning logits (N, n_outputs)
                      variants,  # a row of variant_effects (dict), a Variant, a list of them, a table or a VCF
                      genome: Genome | str | os.PathLike,  # the genome, or its FASTA
-                     *, kind: str = 'paper',  # 'paper', 'gradient' or 'grad_x_input'
+                     *, kind: str = 'abs_grad_x_input',  # a saliency kind: 'abs_grad_x_input' (the paper's), 'gradient' or 'grad_x_input'
                      length: int | None = None,  # window length; None: the model's seq_length
                      target: int = 0,  # model output to explain
                      batch_size: int = 256,  # windows per backward pass
@@ -370,7 +370,7 @@ def variant_saliency(model: nn.Module,  # a model returning logits (N, n_outputs
 def plot_variant(model: nn.Module,  # a model returning logits (N, n_outputs)
                  row,  # one variant: a row of variant_effects (dict) or a Variant
                  genome: Genome | str | os.PathLike,  # the genome, or its FASTA
-                 *, kind: str = 'paper',  # saliency kind
+                 *, kind: str = 'abs_grad_x_input',  # saliency kind
                  length: int | None = None,  # window length; None: the model's seq_length
                  flank: int | None = 25,  # positions shown on each side of the variant; None: the whole window
                  target: int = 0,  # model output to explain

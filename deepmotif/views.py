@@ -14,7 +14,8 @@ from torch import nn
 from .core import DeepMotifError, atomic_write, check_int, check_X
 from .data import SeqData, jaspar_motifs, one_hot
 from .train import predict
-from .saliency import KINDS, saliency, position_importance
+from .saliency import KINDS, saliency, saliency_kind, position_importance
+from .attribution import ATTRIBUTION_METHODS, method_name
 from .optimize import optimize_input
 from .render import (WIDTH, DPI, MODEL_COLORS, InputFigure, ModelFigure, CompareFigure, VariantFigure, optimized_png,
                               png_bytes, spacing_png)
@@ -23,11 +24,11 @@ from .variants import VariantEffects, VariantSaliency, read_variants, variant_ef
 from .grammar import spacing_table
 
 # %% auto #0
-__all__ = ['PANELS', 'LABEL_FILTERS', 'PREDICTION_FILTERS', 'View', 'OptimizedView', 'MotifView', 'is_recurrent', 'error_text',
-           'ViewSet', 'resolve', 'passing', 'neighbour', 'check_choice', 'sites', 'seq_title', 'panel_pngs',
-           'save_html', 'save_png', 'VariantView', 'variant_title', 'VariantSet', 'check_variant_choice',
-           'variant_view', 'variant_png', 'variant_section', 'save_variants_html', 'SpacingView', 'GrammarSet',
-           'spacing_view', 'spacing_view_png']
+__all__ = ['PANELS', 'MENU', 'LABEL_FILTERS', 'PREDICTION_FILTERS', 'View', 'OptimizedView', 'MotifView', 'menu_kind',
+           'is_recurrent', 'error_text', 'ViewSet', 'resolve', 'passing', 'neighbour', 'check_choice', 'sites',
+           'seq_title', 'panel_pngs', 'save_html', 'save_png', 'VariantView', 'variant_title', 'VariantSet',
+           'check_variant_choice', 'variant_view', 'variant_png', 'variant_section', 'save_variants_html',
+           'SpacingView', 'GrammarSet', 'spacing_view', 'spacing_view_png']
 
 # %% ../nbs/07b_views.ipynb #8bf8c69a
 class View(NamedTuple):
@@ -58,6 +59,14 @@ class MotifView(NamedTuple):
     skipped: dict  # source -> why it was skipped
 
 PANELS = ('input', 'compare', 'saliency', 'temporal', 'optimized')
+MENU = tuple(k for k, m in ATTRIBUTION_METHODS.items() if m.menu)  # the attribution menu: the registry's methods fast for one sequence
+
+def menu_kind(kind: str) -> str:
+    "The registry's name of `kind` when the menu offers it (saliency kinds and former names translated), else a DeepMotifError."
+    try: name = method_name(kind)
+    except DeepMotifError: name = None
+    if name not in MENU: raise DeepMotifError(f"kind = {kind!r}; must be one of {', '.join(MENU)}")
+    return name
 LABEL_FILTERS = ('all', 'positive', 'negative')
 PREDICTION_FILTERS = ('all', 'correct', 'incorrect')
 
@@ -132,10 +141,10 @@ class ViewSet:
             with _torch_threads(self.threads): self.memo[key] = compute()
         return self.memo[key]
 
-    def view(self, model: str, seq: int, kind: str = 'paper') -> View:
-        "The View of `model` on sequence index `seq` with saliency `kind`, computed once."
-        m, x = self.models[model], self.data.X[seq:seq + 1]
-        S = self.memoised(('saliency', model, seq, kind), lambda: saliency(m, x, kind=kind, device=self.device))
+    def view(self, model: str, seq: int, kind: str = 'saliency') -> View:
+        "The View of `model` on sequence index `seq` with the attribution method `kind` of the menu, computed once."
+        m, x, kind = self.models[model], self.data.X[seq:seq + 1], menu_kind(kind)
+        S = self.memoised(('saliency', model, seq, kind), lambda: ATTRIBUTION_METHODS[kind].fn(m, x, device=self.device))
         T = None
         if is_recurrent(m):
             from deepmotif.temporal import temporal_scores
@@ -188,7 +197,7 @@ def check_choice(vs: ViewSet, model=None, kind=None, show=None, label=None, pred
     if model is not None:
         if model in vs.problems: raise DeepMotifError(vs.problems[model])
         if model not in vs.names: raise DeepMotifError(f"model = {model!r}; must be one of {', '.join(vs.names)}")
-    if kind is not None and kind not in KINDS: raise DeepMotifError(f"kind = {kind!r}; must be one of {', '.join(KINDS)}")
+    if kind is not None: menu_kind(kind)
     bad = [n for n in ([show] if isinstance(show, str) else show or []) if n not in vs.names]
     if bad: raise DeepMotifError(f"show: {bad[0]!r} is not a model; models: {', '.join(vs.names)}")
     for name, v, opts in (('label', label, LABEL_FILTERS), ('prediction', prediction, PREDICTION_FILTERS)):
@@ -237,7 +246,7 @@ def _model_pngs(vs: ViewSet, out: dict, n: str, i: int, kind: str):
 
 def panel_pngs(vs: ViewSet,
                i: int,  # sequence index
-               kind: str = 'paper',  # saliency kind
+               kind: str = 'saliency',  # attribution method of the menu (MENU)
                show=None,  # names of the models to draw; None: every usable one
               ) -> dict:
     "PNG bytes of every panel of sequence `i`, keyed 'input', 'compare', ('model', name), ('optimized', name); and 'messages'."
@@ -304,7 +313,7 @@ def _page_head(vs: ViewSet, title: str, kind: str, shown: list) -> list:
 def save_html(vs: ViewSet,
               path: str | os.PathLike,  # the .html file to write
               seqs=(0,),  # sequence indices or ids
-              *, kind: str = 'paper',  # saliency kind
+              *, kind: str = 'saliency',  # attribution method of the menu (MENU)
               show=None,  # names of the models to show; None: every usable one
               title: str = 'deepmotif dashboard',
               extra: str = '',  # HTML put after the sequences, e.g. a section of learned motifs or of variants
@@ -327,7 +336,7 @@ def save_html(vs: ViewSet,
 def save_png(vs: ViewSet,
              folder: str | os.PathLike,  # folder to write into (created if needed)
              seqs=(0,),  # sequence indices or ids
-             *, kind: str = 'paper',  # saliency kind
+             *, kind: str = 'saliency',  # attribution method of the menu (MENU)
              show=None,  # names of the models to show; None: every usable one
             ) -> list:
     "Write one PNG per sequence, its panels stacked as on the page; returns the paths."
@@ -370,7 +379,7 @@ class VariantSet:
                  models: dict,  # name -> trained model
                  variants,  # a VCF path, read_variants' result, Variants, row dicts or a VariantEffects table
                  genome,  # a Genome, or the path of its FASTA
-                 *, kind: str = 'paper',  # saliency kind
+                 *, kind: str = 'abs_grad_x_input',  # saliency kind of the maps (saliency.KINDS)
                  flank: int | None = 25,  # positions drawn on each side of the variant; None: the whole window
                  length: int | None = None,  # window length; None: each model's seq_length
                  target: int = 0,  # model output scored and explained
@@ -380,7 +389,7 @@ class VariantSet:
                  threads: int | None = 1,  # CPU threads for every computation (restored after); None: torch's setting
                 ):
         _check_model_dict(models)
-        if kind not in KINDS: raise DeepMotifError(f"kind = {kind!r}; must be one of {', '.join(KINDS)}")
+        kind = saliency_kind(kind)
         self.flank = None if flank is None else check_int(flank, 'flank', 0)
         self.models, self.names, self.kind, self.length, self.target = dict(models), list(models), kind, length, target
         self.variants = read_variants(variants) if isinstance(variants, (str, os.PathLike)) else variants

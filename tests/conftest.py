@@ -1,4 +1,7 @@
-"Shared fixtures: small files in every supported format, written fresh for each test."
+"""Shared fixtures (small files in every supported format, written fresh for each test) and the test tiers.
+
+Tiers: a test is `slow` when it uses a fixture that trains full models (`SLOW_FIXTURES`) or is marked where it stands;
+`browser` tests drive Chromium and are slow too; `gpu` cases run on CUDA. `pytest -m "not slow"` is the quick tier."""
 import gzip
 import pytest
 import torch
@@ -16,6 +19,20 @@ def write_deepbind(path, seqs, labels):
         with gzip.open(path, 'wt') as f: f.write(rows)
     else: path.write_text(rows)
     return path
+
+
+SLOW_FIXTURES = {'trained', 'single_task'}  # session fixtures that train CNN, RNN and CNN-RNN at full size
+
+
+def pytest_collection_modifyitems(config, items):
+    "Mark tests by what they need: the full-size trained models (slow), a browser (browser, slow), a CUDA device (gpu)."
+    for item in items:
+        names = set(getattr(item, 'fixturenames', ()))
+        if names & SLOW_FIXTURES: item.add_marker(pytest.mark.slow)
+        if item.get_closest_marker('browser'): item.add_marker(pytest.mark.slow)
+        callspec = getattr(item, 'callspec', None)
+        if callspec is not None and any(v == 'cuda' for v in callspec.params.values() if isinstance(v, str)):
+            item.add_marker(pytest.mark.gpu)
 
 
 @pytest.fixture(scope='module')

@@ -10,6 +10,7 @@ def run(*args, cwd=None):
     return subprocess.run(['deepmotif', *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600)
 
 
+@pytest.mark.slow
 def test_demo_quick(tmp_path):
     r = run('demo', '--quick', '--quiet', '--out', tmp_path / 'demo')
     assert r.returncode == 0, r.stderr
@@ -21,6 +22,7 @@ def test_demo_quick(tmp_path):
     assert m['models']['cnn']['test_auroc'] > 0.9
 
 
+@pytest.mark.slow
 def test_train_evaluate_predict(tmp_path):
     d = synthetic_dataset('single', n=400, seed=0)
     train = write_deepbind(tmp_path / 'tf_B.seq.gz', d.seqs, d.labels)
@@ -37,6 +39,7 @@ def test_train_evaluate_predict(tmp_path):
     assert len((tmp_path / 'p.tsv').read_text().splitlines()) == len(d) + 1
 
 
+@pytest.mark.slow
 def test_train_reports_restarts(tmp_path):
     "A run held at chance (validation: one sequence, labelled both ways) restarts after patience runs out; train says so."
     d = synthetic_dataset('single', n=200, seed=0)
@@ -49,6 +52,7 @@ def test_train_reports_restarts(tmp_path):
     assert '(1 restart from new weights: stuck at chance)' in r.stdout, r.stdout
 
 
+@pytest.mark.slow
 def test_train_pooling_option(tmp_path):
     "The paper's mean-pooled recurrent model from the command line; the CNN has no such option."
     d = synthetic_dataset('single', n=200, seed=0)
@@ -62,6 +66,7 @@ def test_train_pooling_option(tmp_path):
     assert not (tmp_path / 'c').exists()
 
 
+@pytest.mark.slow
 def test_train_weight_decay_option(tmp_path):
     "--weight-decay replaces the architecture's default; it is on once the validation AUROC has reached the preset's level."
     d = synthetic_dataset('single', n=300, seed=0)
@@ -76,6 +81,7 @@ def test_train_weight_decay_option(tmp_path):
     assert [e['weight_decay'] for e in h] == [0.01] * 3
 
 
+@pytest.mark.slow
 def test_resume_continues_to_the_same_result(tmp_path):
     d = synthetic_dataset('single', n=300, seed=0)
     f = write_fasta(tmp_path / 't.fa', d.seqs, d.labels)

@@ -22,6 +22,7 @@ def genome_files(tmp_path_factory):
     return d, len(peaks)
 
 
+@pytest.mark.slow
 def test_train_predict_explain_on_peaks(genome_files, capsys):
     d, n = genome_files
     rc = main(['train', str(d / 'peaks.narrowPeak'), '--genome', str(d / 'g.fa'), '--arch', 'cnn', '--out', str(d / 'm'),
@@ -105,6 +106,7 @@ def test_scan_command(genome_files, capsys):
     assert rc == 2 and 'chrX' in err and not (d / 't2.bedGraph').exists()
 
 
+@pytest.mark.slow
 def test_motifs_command_on_peaks(genome_files, capsys):
     "Motifs from the genome windows of the peaks: the planted CTCF comes back, named by JASPAR."
     d, _ = genome_files

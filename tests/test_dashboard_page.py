@@ -190,6 +190,7 @@ def _render(path, shot):
     return widths, text
 
 
+@pytest.mark.browser
 def test_page_renders_in_chromium_without_javascript(page, tmp_path):
     from PIL import Image
     r, text = page

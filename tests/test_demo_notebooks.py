@@ -89,6 +89,7 @@ def test_code_hash_sees_code_changes_only():
 
 
 @pytest.mark.parametrize('name', DEMOS)
+@pytest.mark.slow
 def test_demo_notebook_runs_with_small_parameters(name, tmp_path):
     nb = nbformat.read(ROOT / 'demo_nb' / name, as_version=4)
     nb.cells = [c for c in nb.cells if 'injected-parameters' not in c.metadata.get('tags', [])]  # the committed run's

@@ -67,12 +67,14 @@ def two_ranks(tmp_path_factory):
     return tmp, str(e.value), time.time()
 
 
+@pytest.mark.slow
 def test_ranks_did_their_work(two_ranks):
     tmp, err, _ = two_ranks
     assert (tmp / 'ddp.pt').exists(), err
     assert torch.load(tmp / 'ddp.pt', weights_only=True)['total'] == 3.0  # 1 + 2 summed over the ranks
 
 
+@pytest.mark.slow
 def test_a_killed_rank_ends_the_run(two_ranks):
     "Rank 1 died in the middle of the run: one clear line, soon, instead of rank 0 waiting for ever."
     tmp, err, seen = two_ranks
@@ -108,6 +110,7 @@ def test_sharded_predict_equals_one_process(two_ranks):
 
 
 @pytest.mark.parametrize('method, model, sharded', [('saliency', 'cnn', 's2.npz'), ('temporal', 'rnn', 't2.npz')])
+@pytest.mark.slow
 def test_sharded_explain_equals_one_process(two_ranks, method, model, sharded):
     tmp, _, _ = two_ranks
     explain_command(str(tmp / model), str(tmp / 'x.fa'), str(tmp / f'{method}1.npz'), method=method, device='cpu', chunk_size=64,
@@ -120,6 +123,7 @@ def test_sharded_explain_equals_one_process(two_ranks, method, model, sharded):
 
 # --- failures and the command line ------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_cli_failing_ranks_give_one_line(tmp_path, capsys):
     "A command that fails on its ranks under --nproc prints one line and exits with status 2."
     (tmp_path / 'bad.fa').write_text('>1\n' + 'ACGT' * 25 + '\n>0\nAC?T\n')
@@ -137,6 +141,7 @@ def test_nproc_under_torchrun_is_refused(monkeypatch, capsys):
     assert capsys.readouterr().err == "deepmotif: error: --nproc starts its own processes; leave it out when torchrun starts them\n"
 
 
+@pytest.mark.slow
 def test_torchrun_train(tmp_path):
     "`torchrun -m deepmotif train`: rank 0 alone writes the model and metrics; their validation AUROC is the saved model's."
     d = synthetic_dataset('single', n=200, seed=0)

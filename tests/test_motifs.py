@@ -165,7 +165,7 @@ BAD = [  # (call, message fragment)
     (lambda m, X: seqlets(X[:, :, :50], X), 'S has shape (5, 4, 50) but X has shape (5, 4, 101)'),
     (lambda m, X: seqlets(X, X, window=500), 'window = 500'),
     (lambda m, X: seqlets(X, X, threshold=2), 'threshold = 2'),
-    (lambda m, X: find_motifs(m, X, source='magic'), "source = 'magic'; must be one of saliency, filters, optimized"),
+    (lambda m, X: find_motifs(m, X, source='magic'), "source = 'magic'; must be one of grad_x_input, filters, optimized, saliency"),
     (lambda m, X: find_motifs(m, None, source='filters'), 'data = None'),
     (lambda m, X: find_motifs(m, X[0, 0], source='saliency'), 'data has shape (101,); expected (N, 4, L)'),
     (lambda m, X: filter_motifs(m, X, fraction=1.5), 'fraction = 1.5'),

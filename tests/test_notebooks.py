@@ -12,8 +12,10 @@ def test_there_are_notebooks():
 
 
 @pytest.mark.parametrize('nb', NBS)
+@pytest.mark.slow
 def test_notebook_runs(nb):
-    r = subprocess.run(['nbdev_test', '--path', f'nbs/{nb}', '--do_print'], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    "The whole chapter, its `#|slow` cells included (`nbdev_test` leaves them out unless asked)."
+    r = subprocess.run(['nbdev_test', '--path', f'nbs/{nb}', '--flags', 'slow', '--do_print'], cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
 
 

@@ -131,6 +131,7 @@ def _as_outcome(recs):
 
 @fuzz(400)
 @given(st.data())
+@pytest.mark.slow
 def test_valid_fasta_reads_back_exactly(fuzz_dir, data):
     lines, recs = data.draw(fasta_lines())
     raw, gz = _encode(data.draw, lines)
@@ -143,6 +144,7 @@ def test_valid_fasta_reads_back_exactly(fuzz_dir, data):
 
 @fuzz(400)
 @given(st.data())
+@pytest.mark.slow
 def test_valid_deepbind_reads_back_exactly(fuzz_dir, data):
     lines, recs = data.draw(deepbind_lines())
     raw, gz = _encode(data.draw, lines)
@@ -201,6 +203,7 @@ def mixed_line(draw):
 
 @fuzz(500)
 @given(st.data())
+@pytest.mark.slow
 def test_random_mixtures_of_valid_lines_match_a_reference_parser(fuzz_dir, data):
     mode = data.draw(st.sampled_from(['fasta', 'deepbind', 'mixed']))
     if mode == 'fasta': lines = data.draw(fasta_lines(labelled=True))[0]
@@ -239,6 +242,7 @@ def test_random_bytes_are_refused_or_read_sanely(fuzz_dir, raw):
 
 @fuzz(400)
 @given(st.data())
+@pytest.mark.slow
 def test_mutated_valid_files_are_refused_or_read_sanely(fuzz_dir, data):
     lines, _ = data.draw(st.one_of(fasta_lines(), deepbind_lines()))
     raw = bytearray(''.join(l + '\n' for l in lines).encode())
@@ -257,6 +261,7 @@ def test_mutated_valid_files_are_refused_or_read_sanely(fuzz_dir, data):
 
 @fuzz(300)
 @given(st.data())
+@pytest.mark.slow
 def test_results_do_not_depend_on_where_blocks_end(fuzz_dir, data):
     "Files are read in blocks; tiny blocks cut every '\\r\\n', multi-byte letter and byte-order mark in two."
     lines = data.draw(st.one_of(fasta_lines(), deepbind_lines(), st.lists(mixed_line(), min_size=1, max_size=8).map(lambda l: (l, None))))[0]
@@ -299,6 +304,7 @@ def _peak_reading(path, chunk_size):
     finally: tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_reading_in_chunks_keeps_memory_flat(tmp_path):
     rng = np.random.default_rng(0)
     letters = np.frombuffer(b'ACGT', dtype=np.uint8)[rng.integers(0, 4, (100_000, 101))]

@@ -16,6 +16,7 @@ from test_reliability_cli import cli, _assert_one_line_error
 
 # ---------------------------------------------------------------- training killed with SIGKILL, then resumed
 
+@pytest.mark.slow
 def test_killed_training_resumes_to_the_same_result(tmp_path):
     d = synthetic_dataset('single', n=1200, seed=0)
     data = write_fasta(tmp_path / 'train.fa', d.seqs, d.labels)
@@ -71,6 +72,7 @@ else:
 '''
 
 
+@pytest.mark.slow
 def test_a_process_killed_while_saving_leaves_the_previous_files(tmp_path):
     d = synthetic_dataset('single', n=120, seed=0)
     tr, va = d.subset(range(80)), d.subset(range(80, 120))

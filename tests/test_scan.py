@@ -241,6 +241,7 @@ def _two_rank_worker(tmp: str) -> None:
             with open(os.path.join(tmp, f'stats{ctx.rank}.{ext}'), 'w') as f: f.write(repr(tuple(st)))
 
 
+@pytest.mark.slow
 def test_two_ranks_write_the_one_process_track(toy, monkeypatch):
     from deepmotif.distributed import launch_local
     tmp, _, _ = toy

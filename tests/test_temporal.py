@@ -141,7 +141,7 @@ BAD = [  # (argument, value, message fragment)
     ('X', torch.zeros(2, 5, 10), 'X has shape (2, 5, 10)'),
     ('X', torch.zeros(2, 4, 0), 'X has shape (2, 4, 0); expected (N, 4, L) or (4, L)'),
     ('variant', 'exact', "variant = 'exact'; must be 'paper' or 'strict'"),
-    ('target', 2, 'target = 2; must be between 0 and 1'),
+    ('target', 2, 'target = 2; the model has 2 outputs (0 to 1)'),
     ('target', -1, 'target = -1'),
     ('target', 'pos', "target = 'pos'"),
     ('batch_size', 0, 'batch_size = 0'),

@@ -33,7 +33,7 @@ def test_optimized_input_contains_planted_motif(trained, arch, tmp_path):
     assert np.allclose(read_meme(tmp_path / 'opt.meme')[arch], res.pwm.numpy(), atol=1e-5)
 
 
-@pytest.mark.parametrize('kind', ['paper', 'gradient', 'grad_x_input'])
+@pytest.mark.parametrize('kind', ['abs_grad_x_input', 'gradient', 'grad_x_input'])
 def test_saliency_batch_invariance_and_device(trained, single_task, kind, device):
     X = single_task[2].X[:17]
     m = trained['cnn-rnn']
