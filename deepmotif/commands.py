@@ -4,22 +4,24 @@
 
 # %% ../nbs/08_commands.ipynb #536baca8
 from __future__ import annotations
-import collections, contextlib, json, struct, time, warnings, zipfile
+import contextlib, json, struct, time, warnings, zipfile
 from pathlib import Path
 import numpy as np
 import torch
-from .core import DeepMotifError, DeepMotifWarning, atomic_write
+from typing import Sequence
+from .core import DeepMotifError, DeepMotifWarning, atomic_write, check_int
 from .data import read_sequences, iter_sequences, synthetic_dataset, train_valid_split
 from .models import build_model, save_model, load_model, read_config, ARCHS
 from .train import fit, evaluate, predict, ranking_metrics
-from .distributed import dist_context, sharded_chunks
-from .genome import is_interval_file
+from .distributed import dist_context, sharded_chunks, write_on_main
+from .genome import is_interval_file, peaks_on_genome, data_chunks, read_data
 from .attribution import ATTRIBUTION_METHODS, method_name
 
 # %% auto #0
 __all__ = ['CHUNK', 'EXPLAIN_METHODS', 'DEMO', 'write_json', 'output_file', 'load_checked', 'train_command', 'evaluate_command',
-           'predict_command', 'open_scores', 'explain_command', 'optimize_command', 'demo_command', 'chosen_sequences',
-           'motifs_html', 'dashboard_page', 'dashboard_command']
+           'predict_command', 'open_scores', 'explain_command', 'optimize_command', 'motifs_command', 'spacing_report',
+           'variants_command', 'scan_command', 'demo_command', 'chosen_sequences', 'motifs_html', 'dashboard_page',
+           'dashboard_command']
 
 # %% ../nbs/08_commands.ipynb #e1a7449e
 def write_json(path: Path, obj) -> None:
@@ -32,22 +34,13 @@ def output_file(out: str) -> Path:
     return Path(out)
 
 def load_checked(model_dir: str):
-    "`load_model(model_dir)` for a command, with any failure to build the model from its config.json raised as a DeepMotifError."
-    try: model = load_model(model_dir)
-    except DeepMotifError: raise
-    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as e:
-        raise DeepMotifError(f"{model_dir}: cannot build a model from config.json ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]})") from None
-    L = model.seq_length
-    if L is not None and (isinstance(L, bool) or not isinstance(L, int) or L < 1):
-        raise DeepMotifError(f"{Path(model_dir) / 'config.json'}: seq_length = {L!r}; must be a positive integer or null")
-    return model
+    "The model of a folder, for a command: `load_model`, which checks every config value and refuses what it cannot build."
+    return load_model(model_dir)
 
 # %% ../nbs/08_commands.ipynb #da9b0901
 def _genome_splits(peaks, genome, negatives, blacklist, length, valid_chroms, test_chroms, valid_frac, seed):
     "(train, valid, test) genome windows of a peak file: chromosome hold-out where given, else a stratified split."
     from deepmotif.genome import genome_dataset
-    if genome is None: raise DeepMotifError(f"{peaks}: a BED/narrowPeak file needs --genome (the FASTA its coordinates refer to)")
-    if not is_interval_file(peaks): raise DeepMotifError(f"{peaks}: --genome is given, so DATA must be a BED or narrowPeak file")
     d = genome_dataset(peaks, genome, length=length, negatives=negatives, blacklist=blacklist,
                        valid_chroms=valid_chroms or None, test_chroms=test_chroms or None, seed=seed)
     tr, va = (d.train, d.valid) if d.valid is not None else train_valid_split(d.train, valid_frac, seed=seed)
@@ -55,10 +48,12 @@ def _genome_splits(peaks, genome, negatives, blacklist, length, valid_chroms, te
 
 def train_command(data: str, arch: str, out: str, valid: str | None = None, test: str | None = None, epochs: int | None = None,
                   seed: int = 0, device: str | None = None, preset: str = 'default', lr: float | None = None,
-                  batch_size: int | None = None, valid_frac: float = 0.1, resume: bool = False, quiet: bool = False,
+                  batch_size: int | None = None, valid_frac: float = 0.1, resume: bool = False, quiet: bool | None = None,
                   pooling: str | None = None, weight_decay: float | None = None, genome: str | None = None,
                   negatives: str = 'gc', blacklist: str | None = None, length: int = 101,
-                  valid_chroms: list | None = None, test_chroms: list | None = None) -> dict:
+                  valid_chroms: list | None = None, test_chroms: list | None = None,
+                  verbose: bool = True,  # progress bars (`quiet=True`, the former spelling, turns them off)
+                 ) -> dict:
     "Train one architecture on a file and save it with its metrics; returns the metrics."
     out = Path(out)
     if out.exists() and not out.is_dir(): raise DeepMotifError(f"{out}: exists and is not a folder")
@@ -66,7 +61,7 @@ def train_command(data: str, arch: str, out: str, valid: str | None = None, test
         raise DeepMotifError(f"--arch {arch!r}; must be one of {', '.join(ARCHS)}")
     if pooling is not None and arch.lower() == 'cnn':
         raise DeepMotifError(f"--pooling {pooling}: only the recurrent models (rnn, cnn-rnn) have a pooling option")
-    if genome is not None or is_interval_file(data):
+    if peaks_on_genome(data, genome, length):
         tr, va, te = _genome_splits(data, genome, negatives, blacklist, length, valid_chroms, test_chroms, valid_frac, seed)
         if test is None and te is not None: test = f"{data} ({', '.join(test_chroms)})"
     else:
@@ -79,7 +74,7 @@ def train_command(data: str, arch: str, out: str, valid: str | None = None, test
     model = build_model(arch, **({} if pooling is None else dict(pooling=pooling)))
     out.mkdir(parents=True, exist_ok=True)
     hist = fit(model, tr, va, preset=preset, epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay, seed=seed, device=device,
-               checkpoint=out / 'checkpoint.pt', resume=resume, verbose=not quiet)
+               checkpoint=out / 'checkpoint.pt', resume=resume, verbose=verbose and not quiet)
     if not dist_context().main: return dict(arch=model.arch, best_epoch=hist.best_epoch, valid_auroc=hist.best_auroc)  # rank 0 writes
     if not hist.best_epoch:
         raise DeepMotifError(f"{data}: training diverged in epoch 1 (the loss is not finite), so there is no model to save; try a smaller --lr")
@@ -105,14 +100,8 @@ def _check_length(model, d):
         warnings.warn(f"{d.source}: sequence lengths {sorted(lengths)[:3]} differ from the model's {L}; centre-trimming/padding to {L}", DeepMotifWarning)
 
 def _chunks(data: str, chunk_size: int, require_labels: bool = False, length: int | None = None, genome: str | None = None):
-    "Chunks of a sequence file, or of the genome windows (of `length`) of a BED/narrowPeak file and `genome`."
-    if not is_interval_file(data):
-        if genome is not None: raise DeepMotifError(f"{data}: --genome is given, so DATA must be a BED or narrowPeak file")
-        return iter_sequences(data, chunk_size, require_labels=require_labels, length=length)
-    if genome is None: raise DeepMotifError(f"{data}: a BED/narrowPeak file needs --genome (the FASTA its coordinates refer to)")
-    if length is None: raise DeepMotifError(f"{data}: the model has no seq_length, so the window length of the peaks is unknown")
-    from deepmotif.genome import iter_windows
-    return iter_windows(data, genome, length, chunk_size)
+    "Chunks of a sequence file, or of the genome windows (of `length`) of a BED/narrowPeak file and `genome` (genome.data_chunks)."
+    return data_chunks(data, genome, length, chunk_size, require_labels)
 
 def _scan(data: str, chunk_size: int, length: int | None = None, genome: str | None = None) -> tuple[int, int, int]:
     "(records, longest sequence, longest id) of a file, read in chunks."
@@ -143,7 +132,7 @@ def _one_class_message(data: str, y: np.ndarray) -> str:
 def _labelled_windows(model, data: str, genome: str, negatives: str, seed: int, chunk_size: int):
     "The peaks of `data` (label 1) and their negatives (label 0) as genome windows of the model's length, in chunks."
     from deepmotif.genome import genome_dataset
-    if model.seq_length is None: raise DeepMotifError(f"{data}: the model has no seq_length, so the window length of the peaks is unknown")
+    peaks_on_genome(data, genome, model.seq_length)
     d = genome_dataset(data, genome, length=model.seq_length, negatives=negatives, seed=seed).train
     for start in range(0, len(d), chunk_size): yield d.subset(np.arange(start, min(start + chunk_size, len(d))))
 
@@ -182,8 +171,7 @@ def predict_command(model_dir: str, data: str, out: str, device: str | None = No
             for c, p in results:
                 f.write(''.join(f'{i}\t{q:.6g}\n' for i, q in zip(c.ids, p)))
                 n += len(c)
-    if main: atomic_write(out, write)
-    else: collections.deque(results, maxlen=0)  # compute this rank's chunks; rank 0 writes
+    write_on_main(out, write, results)  # rank 0 writes; the other ranks compute their chunks
     return n
 
 # %% ../nbs/08_commands.ipynb #3c00145a
@@ -261,13 +249,14 @@ def explain_command(model_dir: str, data: str, out: str, method: str = 'saliency
             _npy_write(zf, 'probability.npy', np.concatenate(probs))
             _npy_write(zf, 'method.npy', np.array(method))
             _npy_write(zf, 'kind.npy', np.array(_SALIENCY_KINDS.get(method, '')))
-    if main: atomic_write(out, write)
-    else: collections.deque(results, maxlen=0)  # compute this rank's chunks; rank 0 writes
+    write_on_main(out, write, results)  # rank 0 writes; the other ranks compute their chunks
     return shape
 
 # %% ../nbs/08_commands.ipynb #fda9674f
 def optimize_command(model_dir: str, out: str, method: str = 'paper', steps: int = 1000, n_starts: int = 8,
-                     seed: int = 0, device: str | None = None) -> dict:
+                     seed: int = 0, device: str | None = None,
+                     verbose: bool = False,  # progress bar over the optimisation steps
+                    ) -> dict:
     "Write the class-optimized input of a saved model: optimized.meme, optimized.png, trajectory.tsv."
     from deepmotif.optimize import optimize_input, write_meme
     from deepmotif.plots import plot_logo
@@ -275,16 +264,91 @@ def optimize_command(model_dir: str, out: str, method: str = 'paper', steps: int
     matplotlib.use('Agg', force=False)
     import matplotlib.pyplot as plt
     model = load_checked(model_dir)
-    r = optimize_input(model, method=method, steps=steps, n_starts=n_starts, seed=seed, device=device)
+    r = optimize_input(model, method=method, steps=steps, n_starts=n_starts, seed=seed, device=device, verbose=verbose)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    write_meme(out / 'optimized.meme', {f'{Path(model_dir).name}_{method}': r.pwm})
-    logo = plot_logo(r.pwm, 'information', title=f'{Path(model_dir).name}: optimized input ({method}), p = {float(r.scores.max()):.3f}')
+    write_meme(out / 'optimized.meme', {f'{Path(model_dir).name}_{method}': r.ppm})
+    logo = plot_logo(r.ppm, 'information', title=f'{Path(model_dir).name}: optimized input ({method}), p = {float(r.scores.max()):.3f}')
     atomic_write(out / 'optimized.png', lambda t: logo.fig.savefig(t, dpi=100, format='png', bbox_inches='tight'))
     plt.close(logo.fig)
     rows = ['step\t' + '\t'.join(f'start{i}' for i in range(r.trajectory.shape[1]))]
     rows += [f'{k + 1}\t' + '\t'.join(f'{v:.6g}' for v in row.tolist()) for k, row in enumerate(r.trajectory)]
     atomic_write(out / 'trajectory.tsv', lambda t: Path(t).write_text('\n'.join(rows) + '\n'))
     return dict(probability=float(r.scores.max()), out=str(out))
+
+# %% ../nbs/08_commands.ipynb #a7fb205f
+def motifs_command(model_dir: str | os.PathLike,  # a folder written by save_model
+                   data: str | os.PathLike,  # a sequence file, or a BED/narrowPeak file with `genome`
+                   out: str | os.PathLike,  # folder for motifs.meme and matches.tsv
+                   *, sources: Sequence[str] | None = None,  # motif sources (see find_motifs); None: motifs.SOURCES
+                   database='JASPAR2024',  # a JASPAR release, a MEME file or a list of Motifs
+                   top: int = 3,  # matches per motif
+                   max_motifs: int = 5,  # motifs per source
+                   device=None,  # None: CUDA when available
+                   verbose: bool = True,  # progress bar over sources
+                   genome=None,  # the genome FASTA when `data` is a BED/narrowPeak file of peaks
+                  ) -> dict:  # paths and the best match of each motif
+    "Find motifs of a saved model from each source, write them (MEME) and their database matches (TSV)."
+    from tqdm.auto import tqdm
+    from deepmotif.motifs import SOURCES, check_sources, find_motifs, match_motifs, write_motifs, matches_tsv
+    sources = check_sources(SOURCES if sources is None else sources)
+    model = load_checked(model_dir)
+    seqs = read_data(data, genome, model.seq_length)
+    motifs = []
+    for s in tqdm(sources, disable=not verbose, desc='motifs'):
+        motifs += find_motifs(model, seqs, source=s, max_motifs=max_motifs, device=device)
+    rows = match_motifs(motifs, database, top=top)
+    out = Path(out)
+    meme = write_motifs(out / 'motifs.meme', motifs)
+    tsv = atomic_write(out / 'matches.tsv', lambda t: Path(t).write_text(matches_tsv(rows)))
+    best = {r['motif']: (r['jaspar_id'], r['tf_name'], r['q_value']) for r in rows if r['rank'] == 1}
+    return dict(meme=str(meme), matches=str(tsv), n_motifs=len(motifs), best=best)
+
+def spacing_report(models,  # model folders (names: their folder names) or {name: model}
+                   motifs: Sequence,  # two or more motifs (consensus, JASPAR name or id, or (4, W))
+                   spacings: Sequence[int],  # gaps to try
+                   out,  # folder for spacing.tsv and spacing.png
+                   *, background=None,  # a sequence file whose negatives are the backgrounds; None: random DNA
+                   n: int = 100,  # background sequences
+                   orientations: Sequence[str] = ('+', '-'),  # of the motifs after the first
+                   seed: int = 0, batch_size: int = 256, device=None,
+                   verbose: bool = False,  # progress bar over models and orientations
+                  ) -> dict:  # {'tsv', 'png', 'rows', 'best'}
+    "Spacing curves of several models for one motif arrangement, written as a table and a plot."
+    from deepmotif.grammar import background_sequences, spacing_table, write_spacing, plot_spacing, best_spacing
+    if not isinstance(models, dict):
+        paths = [Path(m) for m in models]
+        names = [p.name if [q.name for q in paths].count(p.name) == 1 else str(p) for p in paths]
+        models = {nm: load_checked(p) for nm, p in zip(names, paths)}
+    lengths = {getattr(m, 'seq_length', None) for m in models.values()}
+    if len(lengths) != 1 or None in lengths: raise DeepMotifError(f"the models' lengths are {sorted(map(str, lengths))}; they must share one seq_length")
+    X = background_sequences(background, lengths.pop(), check_int(n, 'n'), seed)
+    rows = spacing_table(models, X, motifs, spacings, orientations=orientations, seed=seed, batch_size=batch_size, device=device,
+                         verbose=verbose)
+    tsv = write_spacing(out, rows)
+    ax = plot_spacing(rows)
+    png = atomic_write(Path(out) / 'spacing.png', lambda t: ax.figure.savefig(t, dpi=100, format='png', bbox_inches='tight'))
+    import matplotlib.pyplot as plt
+    plt.close(ax.figure)
+    return dict(tsv=tsv, png=png, rows=rows, best=best_spacing(rows))
+
+def variants_command(model_dir: str | os.PathLike,  # a folder written by save_model
+                     vcf: str | os.PathLike,  # VCF, plain, gzip or bgzip
+                     genome: str | os.PathLike,  # the genome FASTA
+                     out: str | os.PathLike,  # the TSV to write
+                     **kwargs,  # passed to variants_to_tsv: length, chunk_size, batch_size, device, target, verbose
+                    ) -> int:  # rows written
+    "Score every SNV of a VCF with a saved model and write the effects table (`variants_to_tsv`)."
+    from deepmotif.variants import variants_to_tsv
+    return variants_to_tsv(load_checked(model_dir), vcf, genome, out, **kwargs)
+
+def scan_command(model_dir: str | os.PathLike,  # a folder written by save_model
+                 genome: str | os.PathLike,  # the genome FASTA
+                 out: str | os.PathLike,  # .bedGraph or .bw
+                 **kwargs,  # passed to scan_to_track: chroms, regions, stride, length, batch_size, device, name, verbose
+                ):
+    "Scan a genome with a saved model and write the track (`scan_to_track`)."
+    from deepmotif.scan import scan_to_track
+    return scan_to_track(load_checked(model_dir), genome, out, **kwargs)
 
 # %% ../nbs/08_commands.ipynb #bd311c41
 def _roc(y, p) -> tuple[np.ndarray, np.ndarray]:
@@ -316,7 +380,10 @@ def _demo_figures(out: Path, models: dict, test) -> list[Path]:
     plt.close(fig)
     return [path]
 
-def demo_command(out: str = 'deepmotif_demo', quick: bool = False, seed: int = 0, device: str | None = None, quiet: bool = False) -> dict:
+def demo_command(out: str = 'deepmotif_demo', quick: bool = False, seed: int = 0, device: str | None = None,
+                 quiet: bool | None = None,  # former spelling of verbose=False
+                 verbose: bool = True,  # progress bars
+                ) -> dict:
     "Train CNN, RNN and CNN-RNN on the built-in data and write models, metrics, figures and the dashboard page to `out`."
     cfg = DEMO['quick' if quick else 'full']
     out = Path(out)
@@ -328,7 +395,7 @@ def demo_command(out: str = 'deepmotif_demo', quick: bool = False, seed: int = 0
         torch.manual_seed(seed)
         m = build_model(arch)
         t0 = time.perf_counter()
-        h = fit(m, tr, va, epochs=cfg['epochs'], seed=seed, device=device, verbose=not quiet)
+        h = fit(m, tr, va, epochs=cfg['epochs'], seed=seed, device=device, verbose=verbose and not quiet)
         r = evaluate(m, test, device=device)
         table[arch] = dict(test_auroc=r['auroc'], test_auprc=r['auprc'], valid_auroc=h.best_auroc, best_epoch=h.best_epoch,
                            epochs_run=len(h.records), seconds=round(time.perf_counter() - t0, 1))
@@ -345,7 +412,6 @@ def demo_command(out: str = 'deepmotif_demo', quick: bool = False, seed: int = 0
 
 # %% ../nbs/08_commands.ipynb #11622838
 import os
-from .core import check_int
 
 def chosen_sequences(P,  # (N,) probability of each sequence, e.g. the models' mean
                      labels=None,  # (N,) 0/1 labels, or None
@@ -420,6 +486,7 @@ def dashboard_page(models: dict,  # name -> trained model
                    opt_steps: int = 200, opt_starts: int = 4,  # optimized input
                    device=None,  # None: CUDA when available
                    title: str = 'deepmotif dashboard',
+                   verbose: bool = False,  # progress bar over the sequences drawn
                   ) -> dict:  # out, ids, models
     "Write the static dashboard page of `models` on chosen sequences of `data`."
     from deepmotif.views import ViewSet, save_html
@@ -431,7 +498,7 @@ def dashboard_page(models: dict,  # name -> trained model
     extra = (motifs_html({m: models[m] for m in vs.usable}, data, device=device) if motifs else
              '<div class="motifs"><h2>Learned motifs</h2><p class="note">left out of this page; '
              '<code>deepmotif motifs MODEL_DIR DATA</code> finds them and their JASPAR names</p></div>')
-    path = save_html(vs, out, seqs, title=title, extra=extra)
+    path = save_html(vs, out, seqs, title=title, extra=extra, verbose=verbose)
     return dict(out=str(path), ids=list(seqs), models=list(models))
 
 def _named_models(model_dirs) -> dict:
@@ -445,13 +512,7 @@ def _named_models(model_dirs) -> dict:
 
 def _page_data(data: str, genome: str | None, models: dict):
     "The sequences of a file at the models' length, or the windows of a BED/narrowPeak file on `genome`."
-    L = next((m.seq_length for m in models.values() if m.seq_length), None)
-    if genome is None and not is_interval_file(data): return read_sequences(data, require_labels=False, add_negatives=False, length=L)
-    if genome is None: raise DeepMotifError(f"{data}: a BED/narrowPeak file needs --genome (the FASTA its coordinates refer to)")
-    if not is_interval_file(data): raise DeepMotifError(f"{data}: --genome is given, so DATA must be a BED or narrowPeak file")
-    if L is None: raise DeepMotifError(f"{data}: the models have no seq_length, so the window length of the peaks is unknown")
-    from deepmotif.genome import genome_windows
-    return genome_windows(data, genome, L)
+    return read_data(data, genome, next((m.seq_length for m in models.values() if m.seq_length), None))
 
 # %% ../nbs/08_commands.ipynb #eb75ccd3
 def dashboard_command(model_dirs: list,  # folders written by save_model (train, demo)
@@ -463,10 +524,11 @@ def dashboard_command(model_dirs: list,  # folders written by save_model (train,
                       motifs: bool = True,  # add the learned motifs (needs the `motifs` extra)
                       opt_steps: int = 200,  # optimized-input steps per model
                       device: str | None = None,  # None: CUDA when available
+                      verbose: bool = False,  # progress bar over the sequences drawn
                      ) -> dict:  # out, ids, models
     "Write the static dashboard page of saved models on chosen sequences of a file, or on `ids`."
     out, n = output_file(out), check_int(n, 'n')
     models = _named_models(model_dirs)
     d = _page_data(data, genome, models)
     if ids is not None: _check_ids(d, ids)
-    return dashboard_page(models, d, out, ids=ids, n=n, motifs=motifs, opt_steps=opt_steps, device=device)
+    return dashboard_page(models, d, out, ids=ids, n=n, motifs=motifs, opt_steps=opt_steps, device=device, verbose=verbose)

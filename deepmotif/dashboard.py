@@ -290,7 +290,7 @@ def _optimized_controls(n_starts: int) -> dict:
 def _optimized_view(res, method: str, start: int, scale: str) -> OptimizedView:  # res: optimize_input's result
     "The OptimizedView of start `start` (-1: the best) of `res`."
     k = int(res.scores.argmax()) if start < 0 else start
-    return OptimizedView(method, k, scale, res.pwms[k], float(res.scores[k]), res)
+    return OptimizedView(method, k, scale, res.ppms[k], float(res.scores[k]), res)
 
 # %% ../nbs/07_dashboard.ipynb #6d56625e
 class OptimizedInputViewer(Viewer):

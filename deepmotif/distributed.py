@@ -11,11 +11,12 @@ from typing import Callable, Iterable, Iterator
 import torch
 import torch.distributed as dist
 from .data import DeepMotifError
+from .core import atomic_write
 from .models import get_device
 
 # %% auto #0
-__all__ = ['Dist', 'dist_context', 'launched', 'distributed', 'rank_part', 'sharded_map', 'sharded_chunks', 'all_sum',
-           'launch_local']
+__all__ = ['Dist', 'dist_context', 'launched', 'distributed', 'rank_part', 'sharded_map', 'sharded_chunks', 'write_on_main',
+           'all_sum', 'launch_local']
 
 # %% ../nbs/09_distributed.ipynb #8267c014
 @dataclass(frozen=True)
@@ -113,6 +114,19 @@ def sharded_chunks(chunks: Iterable,  # the same sequence of chunks on every ran
         dist.gather_object(mine, got, dst=0)
         if ctx.main:
             for c, r in zip(round_, got): yield c, r[0]
+
+def write_on_main(path,  # the file rank 0 writes
+                  write: Callable,  # write(tmp_path) writes the whole file, consuming `results` on rank 0
+                  results: Iterable,  # the sharded computation (e.g. sharded_chunks) that `write` consumes
+                  ctx: Dist | None = None,  # default: dist_context()
+                 ) -> bool:  # True on the rank that wrote
+    "Rank 0 writes `path` atomically while it consumes `results`; the other ranks compute their share and write nothing."
+    ctx = ctx or dist_context()
+    if ctx.main:
+        atomic_write(path, write)
+        return True
+    for _ in results: pass  # this rank's chunks are computed inside the iteration; rank 0 gathers them
+    return False
 
 def all_sum(t: torch.Tensor,  # a tensor on this rank's device
             ctx: Dist | None = None,  # default: dist_context()

@@ -13,7 +13,8 @@ from .data import SeqData, dinucleotide_shuffle, revcomp
 
 # %% auto #0
 __all__ = ['Interval', 'Intervals', 'is_interval_file', 'iter_intervals', 'read_intervals', 'Genome', 'centre_window',
-           'genome_windows', 'iter_windows', 'GenomeData', 'genome_dataset']
+           'genome_windows', 'iter_windows', 'peaks_on_genome', 'data_chunks', 'read_data', 'GenomeData',
+           'genome_dataset']
 
 # %% ../nbs/00b_genome.ipynb #efe27b46
 class Interval(NamedTuple):
@@ -320,6 +321,40 @@ def _chunk(ivs, g, length, source, stranded, first) -> SeqData:
     meta = {'start': first, 'chrom': meta['chrom'], 'window_start': meta['start'], 'window_end': meta['end'],
             'strand': meta['strand'], 'genome': str(g.path)}
     return SeqData(ids, seqs, None, source, length, meta)
+
+# %% ../nbs/00b_genome.ipynb #f27d368f
+def peaks_on_genome(data: str | os.PathLike,  # a DATA argument: a sequence file, or a BED/narrowPeak file
+                    genome=None,  # the genome FASTA (or Genome) the peaks refer to
+                    length: int | None = None,  # the window length (a model's seq_length)
+                   ) -> bool:  # True: windows of peaks on `genome`; False: a sequence file
+    "Whether DATA is peaks to cut from `genome` or a sequence file; a mismatched pair is a DeepMotifError."
+    if not is_interval_file(data):
+        if genome is not None: raise DeepMotifError(f"{data}: --genome is given, so DATA must be a BED or narrowPeak file")
+        return False
+    if genome is None: raise DeepMotifError(f"{data}: a BED/narrowPeak file needs --genome (the FASTA its coordinates refer to)")
+    if length is None: raise DeepMotifError(f"{data}: the model has no seq_length, so the window length of the peaks is unknown")
+    return True
+
+def data_chunks(data: str | os.PathLike,  # a sequence file, or a BED/narrowPeak file with `genome`
+                genome=None,  # the genome of a peak file
+                length: int | None = None,  # common length (sequence files: centre rule; peaks: the window length)
+                chunk_size: int = 8192,  # records per chunk
+                require_labels: bool = False,  # True: a sequence file must carry labels
+               ) -> Iterator[SeqData]:  # chunks in file order
+    "DATA in chunks: the records of a sequence file, or the windows of a peak file on `genome`."
+    if peaks_on_genome(data, genome, length): return iter_windows(data, genome, length, chunk_size)
+    from deepmotif.data import iter_sequences
+    return iter_sequences(data, chunk_size, require_labels=require_labels, length=length)
+
+def read_data(data: str | os.PathLike,  # a sequence file, or a BED/narrowPeak file with `genome`
+              genome=None,  # the genome of a peak file
+              length: int | None = None,  # common length (sequence files: centre rule; peaks: the window length)
+              require_labels: bool = False,  # True: a sequence file must carry labels
+             ) -> SeqData:
+    "DATA whole: a sequence file's records as they are (no negatives added), or a peak file's windows on `genome`."
+    if peaks_on_genome(data, genome, length): return genome_windows(data, genome, length)
+    from deepmotif.data import read_sequences
+    return read_sequences(data, require_labels=require_labels, add_negatives=False, length=length)
 
 # %% ../nbs/00b_genome.ipynb #7be20987
 class GenomeData(NamedTuple):

@@ -16,7 +16,7 @@ from .train import predict_logits
 
 # %% auto #0
 __all__ = ['COLUMNS', 'motif_matrix', 'Perturbation', 'marginalize', 'space', 'ablate', 'spacing_table', 'best_spacing',
-           'write_spacing', 'plot_spacing', 'spacing_report']
+           'write_spacing', 'plot_spacing', 'background_sequences']
 
 # %% ../nbs/10b_grammar.ipynb #df69b57d
 _CONSENSUS = re.compile(r'^[ACGTN]+$', re.I)
@@ -229,6 +229,7 @@ def spacing_table(models: dict,  # {name: model}, each returning logits (N, n_ou
                   seed: int = 0,  # seed of the draw when `sample`
                   batch_size: int = 256,  # sequences per forward pass
                   device=None,  # None: CUDA when available
+                  verbose: bool = False,  # progress bar over models and orientations
                  ) -> list[dict]:  # rows with COLUMNS, by model, orientation, spacing
     "Mean and SD over `X` of the change of the `target` logit when `motifs` are inserted at each spacing."
     if not isinstance(models, dict) or not models:
@@ -236,13 +237,15 @@ def spacing_table(models: dict,  # {name: model}, each returning logits (N, n_ou
     if isinstance(orientations, str) or not len(orientations):
         raise DeepMotifError(f"orientations = {orientations!r}; expected a list such as ('+', '-')")
     X, spacings = check_X(X), [check_int(s, 'spacings', 0) for s in _flat(spacings)]
-    rows = []
-    for name, model in models.items():
-        for sign in orientations:
+    from tqdm.auto import tqdm
+    rows, pairs = [], [(name, model, sign) for name, model in models.items() for sign in orientations]
+    with tqdm(total=len(pairs), desc='spacing curves', disable=not verbose, leave=False) as bar:  # leave=False: an error stays one line
+        for name, model, sign in pairs:
             r = space(model, X, motifs, spacings, start=start, orientation=sign, sample=sample, seed=seed,
                       batch_size=batch_size, device=device)
             t = check_target(target, r.before.shape[1])
             rows += [_row(name, g, sign, r.after[k, :, t] - r.before[:, t]) for k, g in enumerate(spacings)]
+            bar.update(1)
     return rows
 
 # %% ../nbs/10b_grammar.ipynb #e6e0754d
@@ -293,7 +296,11 @@ def plot_spacing(rows: list[dict],  # from spacing_table
     return ax
 
 # %% ../nbs/10b_grammar.ipynb #69eee3f2
-def _backgrounds(background, L: int, n: int, seed: int) -> torch.Tensor:
+def background_sequences(background,  # a sequence file whose negatives (or records) are used; None: random DNA
+                         L: int,  # their length
+                         n: int,  # how many
+                         seed: int,  # seed of the draw
+                        ) -> torch.Tensor:  # (n, 4, L), fewer when the file has fewer
     "n background one-hots of length L: a file's negatives (or records), or uniform random DNA."
     rng = np.random.default_rng(seed)
     if background is None: return one_hot([''.join(rng.choice(list(ALPHABET), L)) for _ in range(n)])
@@ -303,28 +310,8 @@ def _backgrounds(background, L: int, n: int, seed: int) -> torch.Tensor:
     if len(idx) == 0: raise DeepMotifError(f"{background}: no sequences to use as backgrounds")
     return d.subset(np.sort(rng.choice(idx, min(n, len(idx)), replace=False))).X
 
-def spacing_report(models,  # model folders (names: their folder names) or {name: model}
-                   motifs: Sequence,  # two or more motifs (consensus, JASPAR name or id, or (4, W))
-                   spacings: Sequence[int],  # gaps to try
-                   out,  # folder for spacing.tsv and spacing.png
-                   *, background=None,  # a sequence file whose negatives are the backgrounds; None: random DNA
-                   n: int = 100,  # background sequences
-                   orientations: Sequence[str] = ('+', '-'),  # of the motifs after the first
-                   seed: int = 0, batch_size: int = 256, device=None,
-                  ) -> dict:  # {'tsv', 'png', 'rows', 'best'}
-    "Spacing curves of several models for one motif arrangement, written as a table and a plot."
-    from deepmotif.models import load_model
-    if not isinstance(models, dict):
-        paths = [Path(m) for m in models]
-        names = [p.name if [q.name for q in paths].count(p.name) == 1 else str(p) for p in paths]
-        models = {nm: load_model(p) for nm, p in zip(names, paths)}
-    lengths = {getattr(m, 'seq_length', None) for m in models.values()}
-    if len(lengths) != 1 or None in lengths: raise DeepMotifError(f"the models' lengths are {sorted(map(str, lengths))}; they must share one seq_length")
-    X = _backgrounds(background, lengths.pop(), check_int(n, 'n'), seed)
-    rows = spacing_table(models, X, motifs, spacings, orientations=orientations, seed=seed, batch_size=batch_size, device=device)
-    tsv = write_spacing(out, rows)
-    ax = plot_spacing(rows)
-    png = atomic_write(Path(out) / 'spacing.png', lambda t: ax.figure.savefig(t, dpi=100, format='png', bbox_inches='tight'))
-    import matplotlib.pyplot as plt
-    plt.close(ax.figure)
-    return dict(tsv=tsv, png=png, rows=rows, best=best_spacing(rows))
+def __getattr__(name):  # moved to deepmotif.commands (the home of subcommand work), importable from here as before
+    if name == 'spacing_report':
+        from deepmotif.commands import spacing_report
+        return spacing_report
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -198,7 +198,10 @@ def load_model(path: str | os.PathLike,  # a folder written by save_model
     cfg = read_config(path)
     hp = dict(cfg['hparams'])
     if cfg['arch'] != 'cnn': hp.setdefault('pooling', 'mean')  # folders saved before `pooling` existed
-    model = build_model(cfg['arch'], **hp)
+    try: model = build_model(cfg['arch'], **hp)
+    except DeepMotifError: raise
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as e:  # sizes that pass the checks but do not build
+        raise DeepMotifError(f"{path}: cannot build a model from config.json ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]})") from None
     wpath = path / 'model.safetensors'
     if not wpath.exists(): raise DeepMotifError(f"{path}: no model.safetensors")
     try: state = load_file(str(wpath), device=str(device))

@@ -23,7 +23,7 @@ from .attribution import ATTRIBUTION_METHODS, method_name
 # %% auto #0
 __all__ = ['SOURCES', 'EXTRA', 'COLUMNS', 'Motif', 'Seqlet', 'seqlets', 'cluster_seqlets', 'first_conv', 'filter_motifs',
            'optimized_motif', 'find_motifs', 'Database', 'jaspar', 'bh_qvalues', 'match_motifs', 'write_motifs',
-           'read_motifs', 'motifs_command']
+           'read_motifs', 'matches_tsv', 'check_sources']
 
 # %% ../nbs/11_motifs.ipynb #b75f9045
 class Motif(NamedTuple):
@@ -236,7 +236,7 @@ def optimized_motif(model: nn.Module,  # a model returning logits
                    ) -> Motif:
     "The highest-information `width`-wide window of the class-optimized input."
     res = optimize_input(model, length=length, target=target, steps=steps, n_starts=n_starts, seed=seed, device=device, verbose=verbose)
-    P = res.pwm.double().numpy()
+    P = res.ppm.double().numpy()
     if not isinstance(width, (int, np.integer)) or not 1 <= width <= P.shape[1]:
         raise DeepMotifError(f"width = {width!r}; must be an integer between 1 and the input length {P.shape[1]}")
     j = int(np.convolve(_ic(P), np.ones(width), 'valid').argmax())
@@ -390,41 +390,20 @@ def read_motifs(path: str | os.PathLike) -> list:
     return out
 
 # %% ../nbs/11_motifs.ipynb #3a36454b
-def _tsv(rows: list) -> str:
+def matches_tsv(rows: list,  # match_motifs' rows
+               ) -> str:  # the table, with a header of COLUMNS
+    "The rows of `match_motifs` as a tab-separated table."
     fmt = lambda v: f'{v:.4g}' if isinstance(v, float) else str(v)
     return '\t'.join(COLUMNS) + '\n' + ''.join('\t'.join(fmt(r[c]) for c in COLUMNS) + '\n' for r in rows)
 
-def motifs_command(model_dir: str | os.PathLike,  # a folder written by save_model
-                   data: str | os.PathLike,  # FASTA or DeepBind file
-                   out: str | os.PathLike,  # folder for motifs.meme and matches.tsv
-                   *, sources: Sequence[str] = SOURCES,  # motif sources, see find_motifs
-                   database='JASPAR2024',  # a JASPAR release, a MEME file or a list of Motifs
-                   top: int = 3,  # matches per motif
-                   max_motifs: int = 5,  # motifs per source
-                   device=None,  # None: CUDA when available
-                   verbose: bool = True,  # progress bar over sources
-                   genome=None,  # the genome FASTA when `data` is a BED/narrowPeak file of peaks
-                  ) -> dict:  # paths and the best match of each motif
-    "Find motifs of a saved model from each source, write them (MEME) and their database matches (TSV)."
-    from tqdm.auto import tqdm
+def check_sources(sources) -> list:
+    "`sources` (one name or several) as a list, each checked to be a source `find_motifs` knows."
     sources = [sources] if isinstance(sources, str) else list(sources)
-    for s in sources:
-        _source_fn(s)
-    model = load_model(model_dir, device='cpu')
-    from deepmotif.genome import is_interval_file, genome_windows
-    if is_interval_file(data) or genome is not None:
-        if genome is None: raise DeepMotifError(f"{data}: a BED/narrowPeak file needs --genome (the FASTA its coordinates refer to)")
-        if not is_interval_file(data): raise DeepMotifError(f"{data}: --genome is given, so DATA must be a BED or narrowPeak file")
-        if model.seq_length is None: raise DeepMotifError(f"{model_dir}: the model has no seq_length, so the window length of the peaks is unknown")
-        seqs = genome_windows(data, genome, model.seq_length)
-    else: seqs = read_sequences(data, require_labels=False, length=model.seq_length)
-    motifs = []
-    for s in tqdm(sources, disable=not verbose, desc='motifs'):
-        motifs += find_motifs(model, seqs, source=s, max_motifs=max_motifs, device=device)
-    rows = match_motifs(motifs, database, top=top)
-    out = Path(out)
-    meme = write_motifs(out / 'motifs.meme', motifs)
-    tsv = out / 'matches.tsv'
-    atomic_write(tsv, lambda t: Path(t).write_text(_tsv(rows)))
-    best = {r['motif']: (r['jaspar_id'], r['tf_name'], r['q_value']) for r in rows if r['rank'] == 1}
-    return dict(meme=str(meme), matches=str(tsv), n_motifs=len(motifs), best=best)
+    for s in sources: _source_fn(s)
+    return sources
+
+def __getattr__(name):  # moved to deepmotif.commands (the home of subcommand work), importable from here as before
+    if name == 'motifs_command':
+        from deepmotif.commands import motifs_command
+        return motifs_command
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_temporal.ipynb #99ffba0f
 from __future__ import annotations
-import operator, warnings
+import warnings
 import torch
 from torch import nn
 import torch.nn.functional as F

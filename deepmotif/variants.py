@@ -4,7 +4,7 @@
 
 # %% ../nbs/10c_variants.ipynb #c3396c0a
 from __future__ import annotations
-import collections, contextlib, gzip, io, itertools, os, re, warnings, zlib
+import contextlib, gzip, io, itertools, os, re, warnings, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple, Sequence
@@ -15,7 +15,7 @@ from .core import DeepMotifError, DeepMotifWarning, Records, atomic_write, check
 from .data import one_hot
 from .genome import Genome
 from .train import predict_logits
-from .distributed import dist_context, sharded_chunks
+from .distributed import sharded_chunks, write_on_main
 
 # %% auto #0
 __all__ = ['COLUMNS', 'Variant', 'Variants', 'iter_variants', 'read_variants', 'VariantWindows', 'variant_windows',
@@ -325,7 +325,7 @@ def variants_to_tsv(model: nn.Module | str | os.PathLike,  # a model, or a folde
     if isinstance(model, (str, os.PathLike)):
         from deepmotif.models import load_model
         model = load_model(model)
-    chunk_size, out, main, n = check_int(chunk_size, 'chunk_size'), Path(out), dist_context().main, 0
+    chunk_size, out, n = check_int(chunk_size, 'chunk_size'), Path(out), 0
     if out.is_dir(): raise DeepMotifError(f"{out}: is a directory; expected a file name for the table")
     with _genome(genome) as g:
         score = lambda c: variant_effects(model, c, g, length=length, batch_size=batch_size, device=device, target=target)
@@ -337,8 +337,7 @@ def variants_to_tsv(model: nn.Module | str | os.PathLike,  # a model, or a folde
                 f.write('\t'.join(COLUMNS) + '\n')
                 for _, e in results:
                     f.write(_tsv_rows(e)); n += len(e); bar.update(len(e))
-        if main: atomic_write(out, write)
-        else: collections.deque(results, maxlen=0)  # score this rank's chunks; rank 0 writes
+        write_on_main(out, write, results)  # rank 0 writes; the other ranks score their chunks
     return n
 
 # %% ../nbs/10c_variants.ipynb #7f29d469

@@ -241,7 +241,7 @@ def _model_pngs(vs: ViewSet, out: dict, n: str, i: int, kind: str):
         out[('model', n)] = _model_figure(vs, n).draw(vs.data.X[i], v.saliency[0], T, text, color, v.kind)
     if 'optimized' in vs.panels and vs.opt_steps:
         out[('optimized', n)] = vs.memoised(('optimized png', n), lambda: optimized_png(
-            vs.optimized(n).pwm, n, vs.opt_steps, float(vs.optimized(n).scores.max()), vs.width, vs.dpi))
+            vs.optimized(n).ppm, n, vs.opt_steps, float(vs.optimized(n).scores.max()), vs.width, vs.dpi))
     return position_importance(v.saliency[0]).numpy()
 
 def panel_pngs(vs: ViewSet,
@@ -317,11 +317,13 @@ def save_html(vs: ViewSet,
               show=None,  # names of the models to show; None: every usable one
               title: str = 'deepmotif dashboard',
               extra: str = '',  # HTML put after the sequences, e.g. a section of learned motifs or of variants
+              verbose: bool = False,  # progress bar over the sequences
              ) -> Path:
     "Write a self-contained HTML page, PNG images inlined, with the panels of `seqs`; it opens without a kernel."
+    from tqdm.auto import tqdm
     idx, shown = _seq_list(vs, seqs), [n for n in vs.usable if show is None or n in show]
     parts = _page_head(vs, title, kind, shown)
-    for i in idx:
+    for i in tqdm(idx, desc='dashboard page', disable=not verbose):
         pngs, msgs, alts = _page_pngs(vs, i, kind, show)
         parts.append(f'<section><h2>{html.escape(seq_title(vs, i))}</h2>')
         parts += [f'<p class="note">{html.escape(m)}</p>' for m in msgs.values()] + [_probs_html(vs, i, kind, msgs, shown)]
