@@ -15,7 +15,7 @@ from .train import fit, evaluate, predict, History
 from .saliency import saliency, position_importance, site_auroc
 from .temporal import temporal_scores
 from .optimize import optimize_input, best_alignment, write_meme, read_meme
-from .attribution import ism, integrated_gradients, deeplift, ATTRIBUTIONS
+from .attribution import ism, integrated_gradients, deeplift, ATTRIBUTIONS, ATTRIBUTION_METHODS
 from .benchmark import benchmark  # functions named like their module: bound eagerly, so that importing the
 from .scan import scan            # module later (`from deepmotif.scan import ...`) cannot shadow them
 

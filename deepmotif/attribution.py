@@ -23,7 +23,13 @@ def _check_opts(X, target, batch_size, model=None):
     "X as float32 (N, 4, L), whether it came as one (4, L) sequence, and the target index (core's checks, which name the bad option)."
     X, single = as_batch(X)
     check_batch_size(batch_size)
-    return X, single, target_index(model, target)
+    target = target_index(model, target)
+    if model is not None and len(X):  # the door: the output on one sequence is logits, with this output
+        p = next(model.parameters(), None)
+        with evaluating(model, p.device if p is not None else 'cpu') as (m, dev), torch.no_grad():
+            y = check_output(m(X[:1].to(dev)), 1)
+        check_target(target, y.shape[1], getattr(model, 'tasks', None))
+    return X, single, target
 
 def _logit(y: torch.Tensor, target: int) -> torch.Tensor:
     "Column `target` of the model's output, or core's DeepMotifError when the output is not logits or has no such column."

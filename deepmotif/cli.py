@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_cli.ipynb #cb68db15
 from __future__ import annotations
-import argparse, json, os, sys, warnings
+import argparse, functools, json, os, sys, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -17,9 +17,13 @@ from .optimize import METHODS as OPT_METHODS
 from .distributed import distributed, launched, launch_local
 from .commands import (train_command, evaluate_command, predict_command, explain_command, optimize_command,
                                 demo_command, open_scores, EXPLAIN_METHODS, CHUNK, DEMO)  # also importable from here
+from .commands import dashboard_command, motifs_command, spacing_report, variants_command, scan_command
+from .benchmark import benchmark
+from .variants import variants_to_tsv
+from .scan import scan_to_track
 
 # %% auto #0
-__all__ = ['HELP', 'ADDERS', 'SHARDED', 'main']
+__all__ = ['ADDERS', 'SHARDED', 'option_help', 'help_table', 'main']
 
 # %% ../nbs/08_cli.ipynb #9c860cff
 def _positive_int(s: str) -> int:
@@ -55,39 +59,31 @@ def _device(s: str) -> str:
     return s
 
 # %% ../nbs/08_cli.ipynb #165c0052
-HELP = {  # help of every option that its subcommand does not describe itself; 'COMMAND --option' first, then '--option'
-    'data': 'sequences: FASTA (>1/>0 headers or label=), DeepBind .seq(.gz), or BED/narrowPeak peaks with --genome',
-    'model_dir': 'a model folder written by deepmotif train',
-    'model_dirs': 'model folders written by deepmotif train (each named by its folder)',
-    '--out': 'file or folder to write (written atomically)',
-    '--seed': 'seed of every random choice (default 0)',
-    '--valid': 'a separate validation file (default: --valid-frac of DATA)',
-    '--test': 'a test file scored after training (test AUROC in metrics.json)',
-    '--arch': "architecture: cnn, rnn or cnn-rnn, the paper's three",
-    '--epochs': "maximum number of epochs (default: the preset's)",
-    '--preset': "training settings: default, or paper (the original scripts')",
-    '--lr': 'Adam learning rate (default: by architecture)',
-    '--batch-size': 'sequences per step or forward pass',
-    '--valid-frac': 'fraction of DATA held out for validation when --valid is not given (default 0.1)',
-    '--resume': 'continue from OUT/checkpoint.pt after an interruption',
-    '--json': 'print the metrics as one JSON object',
-    'explain --method': 'the view to write: saliency, temporal scores (recurrent models), ISM, integrated gradients, DeepLIFT',
-    'optimize --method': "paper (the original L2-penalised input) or softmax (a distribution per position)",
-    '--steps': 'gradient steps of the optimisation (default 1000)',
-    '--starts': 'random starts; the best is kept (default 8)',
-    '--top': 'database matches reported per motif (default 3)',
-    '--archs': 'architectures to train on every data set',
-    '--max-train': 'subsample every training set to this many sequences (stratified)',
-    '--quick': 'less data and fewer epochs: under two minutes on a 2-core CPU',
-}
+_ALIASES = {'model_dirs': ('models',), 'starts': ('n_starts',), 'n_shown': ('n',), 'n_background': ('n',)}  # option -> parameter
+
+@functools.lru_cache(maxsize=None)
+def _docments(fn) -> dict:
+    from fastcore.docments import docments  # the comment beside each parameter
+    return {k: v for k, v in docments(fn).items() if v}
+
+def option_help(fns, dest: str) -> str | None:
+    "The docment of the parameter that option `dest` feeds, from the first of the functions `fns` that documents it."
+    for fn in fns:
+        d = _docments(fn)
+        for k in (dest, *_ALIASES.get(dest, ())):
+            if k in d: return d[k]
+    return None
 
 class _Parser(argparse.ArgumentParser):
-    "argparse with its errors on one line, `deepmotif: error: ...`, exit status 2, and a help text for every option."
+    "argparse with its errors on one line, `deepmotif: error: ...`, exit status 2, and each option's help the docment of the parameter it feeds."
+    def __init__(self, *args, docs=(), **kw):  # docs: the library functions this (sub)command calls, whose docments describe its options
+        super().__init__(*args, **kw)
+        self.docs = tuple(docs)
     def error(self, message):
         self.exit(2, f"deepmotif: error: {message} (see '{self.prog} --help')\n")
     def add_argument(self, *names, **kw):
         if kw.get('help') is None and names:
-            kw['help'] = HELP.get(f"{self.prog.split()[-1]} {names[0]}", HELP.get(names[0]))
+            kw['help'] = option_help(self.docs, kw.get('dest') or names[0].lstrip('-').replace('-', '_'))
         return super().add_argument(*names, **kw)
 
 def _common(p, seed: bool = True, nproc: bool = False):
@@ -117,7 +113,7 @@ def _run_demo(a) -> str:
                      + [f'results in {a.out}/', f"dashboard: {Path(a.out) / 'dashboard.html'}"])
 
 def _add_demo(sub):
-    d = sub.add_parser('demo', help='built-in data, three models, results folder with a dashboard page')
+    d = sub.add_parser('demo', help='built-in data, three models, results folder with a dashboard page', docs=(demo_command,))
     d.add_argument('--out', default='deepmotif_demo'); d.add_argument('--quick', action='store_true')
     _common(d); d.set_defaults(run=_run_demo)
 
@@ -128,7 +124,7 @@ def _run_dashboard(a) -> str:
     return f"{len(r['ids'])} sequences, models {', '.join(r['models'])}\ndashboard: {r['out']}"
 
 def _add_dashboard(sub):
-    p = sub.add_parser('dashboard', help='static dashboard page of saved models: saliency, temporal scores, optimized inputs, motifs')
+    p = sub.add_parser('dashboard', help='static dashboard page of saved models: saliency, temporal scores, optimized inputs, motifs', docs=(dashboard_command,))
     p.add_argument('model_dirs', nargs='+', metavar='MODEL_DIR'); p.add_argument('data', help='sequence file, or BED/narrowPeak with --genome')
     p.add_argument('--out', required=True, help='the .html page to write')
     p.add_argument('--ids', nargs='+', metavar='ID', help='sequence ids to show (default: --n chosen ones)')
@@ -159,7 +155,7 @@ def _run_train(a) -> str:
     return '\n'.join(lines)
 
 def _add_train(sub):
-    t = sub.add_parser('train', help='train one architecture on a file')
+    t = sub.add_parser('train', help='train one architecture on a file', docs=(train_command,))
     t.add_argument('data'); t.add_argument('--valid'); t.add_argument('--test')
     t.add_argument('--arch', required=True, type=_arch, choices=list(ARCHS)); t.add_argument('--out', required=True)
     t.add_argument('--epochs', type=_positive_int)
@@ -192,13 +188,13 @@ def _run_explain(a) -> str:
     return f'{a.method} scores of shape {shape} written to {a.out}'
 
 def _add_file_commands(sub):
-    e = sub.add_parser('evaluate', help='AUROC/AUPRC of a saved model on a labelled file')
-    e.add_argument('model_dir'); e.add_argument('data'); e.add_argument('--json', action='store_true')
+    e = sub.add_parser('evaluate', help='AUROC/AUPRC of a saved model on a labelled file', docs=(evaluate_command,))
+    e.add_argument('model_dir'); e.add_argument('data'); e.add_argument('--json', action='store_true', help='print the metrics as one JSON object')
     _genome_options(e); _common(e, nproc=True); e.set_defaults(run=_run_evaluate)
-    r = sub.add_parser('predict', help='probabilities of a saved model for every record of a file')
+    r = sub.add_parser('predict', help='probabilities of a saved model for every record of a file', docs=(predict_command,))
     r.add_argument('model_dir'); r.add_argument('data'); r.add_argument('--out', required=True)
     _genome_options(r, negatives=False); _common(r, seed=False, nproc=True); r.set_defaults(run=_run_predict)
-    x = sub.add_parser('explain', help='saliency, temporal scores, ISM, integrated gradients or DeepLIFT of every record, to .npz')
+    x = sub.add_parser('explain', help='saliency, temporal scores, ISM, integrated gradients or DeepLIFT of every record, to .npz', docs=(explain_command,))
     x.add_argument('model_dir'); x.add_argument('data'); x.add_argument('--out', required=True)
     x.add_argument('--method', choices=list(EXPLAIN_METHODS), default='saliency',
                    help='; '.join(f'{k}: {m.what}' for k, m in ATTRIBUTION_METHODS.items()))
@@ -213,7 +209,7 @@ def _run_optimize(a) -> str:
     return f"optimized input (p = {r['probability']:.3f}) written to {r['out']}/optimized.meme and optimized.png"
 
 def _add_optimize(sub):
-    o = sub.add_parser('optimize', help='class-optimized input of a saved model: MEME motif and logo')
+    o = sub.add_parser('optimize', help='class-optimized input of a saved model: MEME motif and logo', docs=(optimize_command,))
     o.add_argument('model_dir'); o.add_argument('--out', required=True); o.add_argument('--method', choices=list(OPT_METHODS), default='paper')
     o.add_argument('--steps', type=_positive_int, default=1000); o.add_argument('--starts', type=_positive_int, default=8)
     _common(o); o.set_defaults(run=_run_optimize)
@@ -229,7 +225,7 @@ def _add_motifs(sub):
     from deepmotif.motifs import SOURCES
     from deepmotif.attribution import ATTRIBUTIONS
     choices = list(dict.fromkeys([*SOURCES, *ATTRIBUTIONS]))
-    p = sub.add_parser('motifs', help='motifs a saved model learned (MEME) and their JASPAR matches (TSV)')
+    p = sub.add_parser('motifs', help='motifs a saved model learned (MEME) and their JASPAR matches (TSV)', docs=(motifs_command,))
     p.add_argument('model_dir'); p.add_argument('data'); p.add_argument('--out', required=True)
     p.add_argument('--sources', nargs='+', default=list(SOURCES), choices=choices, metavar='SOURCE', help=f"any of {', '.join(choices)}")
     p.add_argument('--database', default='JASPAR2024', help='JASPAR release name or MEME file')
@@ -246,7 +242,7 @@ def _run_benchmark(a) -> str:
     return f"{len(rows)} models in {out / 'results.tsv'}; table in {out / 'results.md'}, plot in {out / 'auroc.png'}"
 
 def _add_benchmark(sub):
-    b = sub.add_parser('benchmark', help='per-TF AUROC of each architecture vs a JASPAR PWM baseline (resumable)')
+    b = sub.add_parser('benchmark', help='per-TF AUROC of each architecture vs a JASPAR PWM baseline (resumable)', docs=(benchmark,))
     b.add_argument('data_dir', help='folder with DeepBind NAME_AC.seq.gz/NAME_B.seq.gz pairs or train.fa/test.fa folders')
     b.add_argument('--out', required=True, help='results folder (rerun to resume)')
     b.add_argument('--archs', nargs='+', choices=list(ARCHS), default=list(ARCHS))
@@ -261,7 +257,7 @@ def _run_variants(a) -> str:
     return f'{n} variant effects written to {a.out}'
 
 def _add_variants(sub):
-    v = sub.add_parser('variants', help='effect of each SNV of a VCF on the prediction (logit change), to TSV')
+    v = sub.add_parser('variants', help='effect of each SNV of a VCF on the prediction (logit change), to TSV', docs=(variants_command, variants_to_tsv,))
     v.add_argument('model_dir'); v.add_argument('vcf', help='VCF, plain or bgzip')
     v.add_argument('--genome', required=True, help='the genome FASTA the VCF refers to'); v.add_argument('--out', required=True)
     v.add_argument('--batch-size', type=_positive_int, default=256)
@@ -274,7 +270,7 @@ def _run_scan(a) -> str:
     return f'{st.rows} bins of {st.windows} windows written to {a.out}'
 
 def _add_scan(sub):
-    s = sub.add_parser('scan', help='binding probability along whole chromosomes, to bedGraph or bigWig')
+    s = sub.add_parser('scan', help='binding probability along whole chromosomes, to bedGraph or bigWig', docs=(scan_command, scan_to_track,))
     s.add_argument('model_dir'); s.add_argument('--genome', required=True, help='genome FASTA (plain or bgzip)')
     s.add_argument('--out', required=True, help='track.bedGraph or track.bw')
     s.add_argument('--chroms', nargs='+', metavar='CHROM', help='chromosomes to scan (default: all)')
@@ -303,7 +299,7 @@ def _run_grammar(a) -> str:
     return f"spacing curves written to {r['tsv']} and {r['png']}; strongest response: {best}"
 
 def _add_grammar(sub):
-    g = sub.add_parser('grammar', help='does a model use motif spacing and orientation? Delta-logit curves over gaps')
+    g = sub.add_parser('grammar', help='does a model use motif spacing and orientation? Delta-logit curves over gaps', docs=(spacing_report,))
     g.add_argument('model_dirs', nargs='+', metavar='MODEL_DIR'); g.add_argument('--out', required=True, help='folder for spacing.tsv and spacing.png')
     g.add_argument('--motifs', nargs='+', required=True, help='two or more motifs: consensus strings, JASPAR names or ids')
     g.add_argument('--spacings', type=_spacings, default=list(range(31)), help='gaps between motifs, e.g. 0-30 (default) or 0,4,8')
@@ -321,6 +317,16 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest='command', required=True, parser_class=_Parser)
     for add in ADDERS: add(sub)
     return p
+
+def help_table() -> dict:
+    "'COMMAND OPTION' -> its help text, for every option of every subcommand (read from the parser)."
+    sub = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return {f'{c} {a.option_strings[0] if a.option_strings else a.dest}': a.help
+            for c, p in sub.choices.items() for a in p._actions if a.help != argparse.SUPPRESS and a.dest != 'help'}
+
+def __getattr__(name):  # HELP, the former hand-kept table of help texts, is now read from the docments through the parser
+    if name == 'HELP': return help_table()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # %% ../nbs/08_cli.ipynb #32e84155
 def _one_line_warnings(show):

@@ -46,13 +46,29 @@ def _genome_splits(peaks, genome, negatives, blacklist, length, valid_chroms, te
     tr, va = (d.train, d.valid) if d.valid is not None else train_valid_split(d.train, valid_frac, seed=seed)
     return tr, va, d.test
 
-def train_command(data: str, arch: str, out: str, valid: str | None = None, test: str | None = None, epochs: int | None = None,
-                  seed: int = 0, device: str | None = None, preset: str = 'default', lr: float | None = None,
-                  batch_size: int | None = None, valid_frac: float = 0.1, resume: bool = False, quiet: bool | None = None,
-                  pooling: str | None = None, weight_decay: float | None = None, genome: str | None = None,
-                  negatives: str = 'gc', blacklist: str | None = None, length: int = 101,
-                  valid_chroms: list | None = None, test_chroms: list | None = None,
-                  verbose: bool = True,  # progress bars (`quiet=True`, the former spelling, turns them off)
+def train_command(data: str,  # sequences: FASTA (>1/>0 headers or label=), DeepBind .seq(.gz), or BED/narrowPeak peaks with --genome
+                  arch: str,  # architecture: cnn, rnn or cnn-rnn, the paper's three
+                  out: str,  # the model folder to write (config.json, model.safetensors, metrics.json, checkpoint.pt)
+                  valid: str | None = None,  # a separate validation file (default: --valid-frac of DATA)
+                  test: str | None = None,  # a test file scored after training (test AUROC in metrics.json)
+                  epochs: int | None = None,  # maximum number of epochs (default: the preset's)
+                  seed: int = 0,  # seed of every random choice (default 0)
+                  device: str | None = None,  # cpu, cuda, cuda:N or mps (default: CUDA when available)
+                  preset: str = 'default',  # training settings: default, or paper (the original scripts')
+                  lr: float | None = None,  # Adam learning rate (default: by architecture)
+                  batch_size: int | None = None,  # sequences per step (default: the preset's)
+                  valid_frac: float = 0.1,  # fraction of DATA held out for validation when --valid is not given (default 0.1)
+                  resume: bool = False,  # continue from OUT/checkpoint.pt after an interruption
+                  quiet: bool | None = None,  # former spelling of verbose=False
+                  pooling: str | None = None,  # summary of the LSTM outputs of the recurrent models: max (default) or mean (the paper's)
+                  weight_decay: float | None = None,  # Adam weight decay (default: by architecture; 0 turns it off)
+                  genome: str | None = None,  # genome FASTA (plain or bgzip) when DATA is a BED or narrowPeak file of peaks
+                  negatives: str = 'gc',  # negatives for peaks: gc (GC-matched genomic windows, default), shuffle, or a BED file
+                  blacklist: str | None = None,  # BED of regions no window may overlap (peaks)
+                  length: int = 101,  # window length around each peak's summit (peaks)
+                  valid_chroms: list | None = None,  # chromosomes held out for validation (peaks)
+                  test_chroms: list | None = None,  # chromosomes held out for testing (peaks)
+                  verbose: bool = True,  # progress bars
                  ) -> dict:
     "Train one architecture on a file and save it with its metrics; returns the metrics."
     out = Path(out)
@@ -137,9 +153,12 @@ def _labelled_windows(model, data: str, genome: str, negatives: str, seed: int, 
     for start in range(0, len(d), chunk_size): yield d.subset(np.arange(start, min(start + chunk_size, len(d))))
 
 # %% ../nbs/08_commands.ipynb #e3211228
-def evaluate_command(model_dir: str, data: str, device: str | None = None,
+def evaluate_command(model_dir: str,  # a model folder written by deepmotif train
+                     data: str,  # labelled sequences: FASTA, DeepBind .seq(.gz), or BED/narrowPeak peaks with --genome
+                     device: str | None = None,  # cpu, cuda, cuda:N or mps (default: CUDA when available)
                      seed: int = 0,  # seed of the negatives drawn for a peak file
-                     chunk_size: int = CHUNK, verbose: bool = False,
+                     chunk_size: int = CHUNK,  # records read at a time
+                     verbose: bool = False,  # progress bar over records
                      genome: str | None = None,  # the genome FASTA of a BED/narrowPeak `data`
                      negatives: str = 'gc',  # negatives of a peak file: 'gc', 'shuffle' or a BED
                     ) -> dict:
@@ -155,8 +174,12 @@ def evaluate_command(model_dir: str, data: str, device: str | None = None,
     if len(np.unique(y)) < 2: raise DeepMotifError(_one_class_message(data, y))
     return dict(model=str(model_dir), data=str(data), **ranking_metrics(y, p, str(data)))
 
-def predict_command(model_dir: str, data: str, out: str, device: str | None = None,
-                    chunk_size: int = CHUNK, verbose: bool = False,
+def predict_command(model_dir: str,  # a model folder written by deepmotif train
+                    data: str,  # sequences: FASTA, DeepBind .seq(.gz), or BED/narrowPeak peaks with --genome
+                    out: str,  # the TSV to write (id, probability; written atomically)
+                    device: str | None = None,  # cpu, cuda, cuda:N or mps (default: CUDA when available)
+                    chunk_size: int = CHUNK,  # records read at a time
+                    verbose: bool = False,  # progress bar over records
                     genome: str | None = None,  # the genome FASTA of a BED/narrowPeak `data`
                    ) -> int:
     "Write `id<TAB>probability` for every record of a file, chunk by chunk; returns the number of records."
@@ -215,9 +238,15 @@ def _explainer(model, method: str, batch_size: int, device):
     fn = ATTRIBUTION_METHODS[method].fn
     return lambda X: fn(model, X, batch_size=batch_size, device=device)
 
-def explain_command(model_dir: str, data: str, out: str, method: str = 'saliency',
+def explain_command(model_dir: str,  # a model folder written by deepmotif train
+                    data: str,  # sequences: FASTA, DeepBind .seq(.gz), or BED/narrowPeak peaks with --genome
+                    out: str,  # the .npz to write (ids, probability, scores; written atomically)
+                    method: str = 'saliency',  # a method of the attribution registry (ATTRIBUTION_METHODS)
                     kind: str | None = None,  # former option: a saliency kind for method 'saliency' (now a method of its own)
-                    batch_size: int = 256, device: str | None = None, chunk_size: int = CHUNK, verbose: bool = False,
+                    batch_size: int = 256,  # sequences per forward or backward pass
+                    device: str | None = None,  # cpu, cuda, cuda:N or mps (default: CUDA when available)
+                    chunk_size: int = CHUNK,  # records read at a time
+                    verbose: bool = False,  # progress bar over records
                     genome: str | None = None,  # the genome FASTA of a BED/narrowPeak `data`
                    ) -> tuple:
     "Write one view (saliency, temporal scores, ISM, IG, DeepLIFT) of every record of a file to an .npz; returns its shape."
@@ -253,8 +282,13 @@ def explain_command(model_dir: str, data: str, out: str, method: str = 'saliency
     return shape
 
 # %% ../nbs/08_commands.ipynb #fda9674f
-def optimize_command(model_dir: str, out: str, method: str = 'paper', steps: int = 1000, n_starts: int = 8,
-                     seed: int = 0, device: str | None = None,
+def optimize_command(model_dir: str,  # a model folder written by deepmotif train
+                     out: str,  # the folder to write (optimized.meme, optimized.png, trajectory.tsv)
+                     method: str = 'paper',  # paper (the original L2-penalised input) or softmax (a distribution per position)
+                     steps: int = 1000,  # gradient steps of the optimisation (default 1000)
+                     n_starts: int = 8,  # random starts; the best is kept (default 8)
+                     seed: int = 0,  # seed of the random starts (default 0)
+                     device: str | None = None,  # cpu, cuda, cuda:N or mps (default: CUDA when available)
                      verbose: bool = False,  # progress bar over the optimisation steps
                     ) -> dict:
     "Write the class-optimized input of a saved model: optimized.meme, optimized.png, trajectory.tsv."
@@ -310,7 +344,9 @@ def spacing_report(models,  # model folders (names: their folder names) or {name
                    *, background=None,  # a sequence file whose negatives are the backgrounds; None: random DNA
                    n: int = 100,  # background sequences
                    orientations: Sequence[str] = ('+', '-'),  # of the motifs after the first
-                   seed: int = 0, batch_size: int = 256, device=None,
+                   seed: int = 0,  # seed of the random backgrounds and of the draws (default 0)
+                   batch_size: int = 256,  # sequences per forward pass
+                   device=None,  # cpu, cuda, cuda:N or mps (default: CUDA when available)
                    verbose: bool = False,  # progress bar over models and orientations
                   ) -> dict:  # {'tsv', 'png', 'rows', 'best'}
     "Spacing curves of several models for one motif arrangement, written as a table and a plot."
@@ -380,7 +416,10 @@ def _demo_figures(out: Path, models: dict, test) -> list[Path]:
     plt.close(fig)
     return [path]
 
-def demo_command(out: str = 'deepmotif_demo', quick: bool = False, seed: int = 0, device: str | None = None,
+def demo_command(out: str = 'deepmotif_demo',  # the results folder (models, metrics, figures, dashboard.html)
+                 quick: bool = False,  # less data and fewer epochs: under two minutes on a 2-core CPU
+                 seed: int = 0,  # seed of the data and of the training (default 0)
+                 device: str | None = None,  # cpu, cuda, cuda:N or mps (default: CUDA when available)
                  quiet: bool | None = None,  # former spelling of verbose=False
                  verbose: bool = True,  # progress bars
                 ) -> dict:
