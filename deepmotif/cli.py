@@ -76,9 +76,9 @@ def option_help(fns, dest: str) -> str | None:
 
 class _Parser(argparse.ArgumentParser):
     "argparse with its errors on one line, `deepmotif: error: ...`, exit status 2, and each option's help the docment of the parameter it feeds."
-    def __init__(self, *args, docs=(), **kw):  # docs: the library functions this (sub)command calls, whose docments describe its options
+    def __init__(self, *args, docs=(), helps: bool = True, **kw):  # docs: the library functions whose docments describe its options
         super().__init__(*args, **kw)
-        self.docs = tuple(docs)
+        self.docs = tuple(docs) if helps else ()  # helps=False: no help texts read (a command that runs, not --help)
     def error(self, message):
         self.exit(2, f"deepmotif: error: {message} (see '{self.prog} --help')\n")
     def add_argument(self, *names, **kw):
@@ -312,9 +312,10 @@ def _add_grammar(sub):
 ADDERS = [_add_demo, _add_dashboard, _add_train, _add_file_commands, _add_optimize, _add_motifs, _add_variants,
           _add_scan, _add_grammar, _add_benchmark]  # in --help order
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(helps: bool = True,  # read the options' help texts (the docments); only --help shows them
+           ) -> argparse.ArgumentParser:
     p = _Parser(prog='deepmotif', description='Train and interpret TF binding-site classifiers (Deep Motif Dashboard).')
-    sub = p.add_subparsers(dest='command', required=True, parser_class=_Parser)
+    sub = p.add_subparsers(dest='command', required=True, parser_class=functools.partial(_Parser, helps=helps))
     for add in ADDERS: add(sub)
     return p
 
@@ -365,12 +366,12 @@ def _execute(args, raise_errors: bool = False) -> int:
 # %% ../nbs/08_cli.ipynb #546e1546
 def _worker(argv: list[str]) -> None:
     "What each process started by `--nproc` runs: the command as one rank, errors raised for `launch_local` to report."
-    _execute(_parser().parse_args(argv), raise_errors=True)
+    _execute(_parser(helps=False).parse_args(argv), raise_errors=True)
 
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `deepmotif` command; returns the exit status (the console script exits with it)."
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = _parser().parse_args(argv)
+    args = _parser(helps=bool({'-h', '--help'} & set(argv))).parse_args(argv)  # help texts are read only to be shown
     nproc = getattr(args, 'nproc', None)
     if nproc is None or (nproc == 1 and not launched()): return _execute(args)
     try:

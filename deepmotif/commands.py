@@ -19,9 +19,8 @@ from .attribution import ATTRIBUTION_METHODS, method_name
 
 # %% auto #0
 __all__ = ['CHUNK', 'EXPLAIN_METHODS', 'DEMO', 'write_json', 'output_file', 'load_checked', 'train_command', 'evaluate_command',
-           'predict_command', 'open_scores', 'explain_command', 'optimize_command', 'motifs_command', 'spacing_report',
-           'variants_command', 'scan_command', 'demo_command', 'chosen_sequences', 'motifs_html', 'dashboard_page',
-           'dashboard_command']
+           'predict_command', 'open_scores', 'explain_command', 'optimize_command', 'variants_command', 'scan_command',
+           'demo_command', 'chosen_sequences', 'motifs_html', 'dashboard_page', 'dashboard_command']
 
 # %% ../nbs/08_commands.ipynb #e1a7449e
 def write_json(path: Path, obj) -> None:
@@ -310,62 +309,8 @@ def optimize_command(model_dir: str,  # a model folder written by deepmotif trai
     return dict(probability=float(r.scores.max()), out=str(out))
 
 # %% ../nbs/08_commands.ipynb #a7fb205f
-def motifs_command(model_dir: str | os.PathLike,  # a folder written by save_model
-                   data: str | os.PathLike,  # a sequence file, or a BED/narrowPeak file with `genome`
-                   out: str | os.PathLike,  # folder for motifs.meme and matches.tsv
-                   *, sources: Sequence[str] | None = None,  # motif sources (see find_motifs); None: motifs.SOURCES
-                   database='JASPAR2024',  # a JASPAR release, a MEME file or a list of Motifs
-                   top: int = 3,  # matches per motif
-                   max_motifs: int = 5,  # motifs per source
-                   device=None,  # None: CUDA when available
-                   verbose: bool = True,  # progress bar over sources
-                   genome=None,  # the genome FASTA when `data` is a BED/narrowPeak file of peaks
-                  ) -> dict:  # paths and the best match of each motif
-    "Find motifs of a saved model from each source, write them (MEME) and their database matches (TSV)."
-    from tqdm.auto import tqdm
-    from deepmotif.motifs import SOURCES, check_sources, find_motifs, match_motifs, write_motifs, matches_tsv
-    sources = check_sources(SOURCES if sources is None else sources)
-    model = load_checked(model_dir)
-    seqs = read_data(data, genome, model.seq_length)
-    motifs = []
-    for s in tqdm(sources, disable=not verbose, desc='motifs'):
-        motifs += find_motifs(model, seqs, source=s, max_motifs=max_motifs, device=device)
-    rows = match_motifs(motifs, database, top=top)
-    out = Path(out)
-    meme = write_motifs(out / 'motifs.meme', motifs)
-    tsv = atomic_write(out / 'matches.tsv', lambda t: Path(t).write_text(matches_tsv(rows)))
-    best = {r['motif']: (r['jaspar_id'], r['tf_name'], r['q_value']) for r in rows if r['rank'] == 1}
-    return dict(meme=str(meme), matches=str(tsv), n_motifs=len(motifs), best=best)
-
-def spacing_report(models,  # model folders (names: their folder names) or {name: model}
-                   motifs: Sequence,  # two or more motifs (consensus, JASPAR name or id, or (4, W))
-                   spacings: Sequence[int],  # gaps to try
-                   out,  # folder for spacing.tsv and spacing.png
-                   *, background=None,  # a sequence file whose negatives are the backgrounds; None: random DNA
-                   n: int = 100,  # background sequences
-                   orientations: Sequence[str] = ('+', '-'),  # of the motifs after the first
-                   seed: int = 0,  # seed of the random backgrounds and of the draws (default 0)
-                   batch_size: int = 256,  # sequences per forward pass
-                   device=None,  # cpu, cuda, cuda:N or mps (default: CUDA when available)
-                   verbose: bool = False,  # progress bar over models and orientations
-                  ) -> dict:  # {'tsv', 'png', 'rows', 'best'}
-    "Spacing curves of several models for one motif arrangement, written as a table and a plot."
-    from deepmotif.grammar import background_sequences, spacing_table, write_spacing, plot_spacing, best_spacing
-    if not isinstance(models, dict):
-        paths = [Path(m) for m in models]
-        names = [p.name if [q.name for q in paths].count(p.name) == 1 else str(p) for p in paths]
-        models = {nm: load_checked(p) for nm, p in zip(names, paths)}
-    lengths = {getattr(m, 'seq_length', None) for m in models.values()}
-    if len(lengths) != 1 or None in lengths: raise DeepMotifError(f"the models' lengths are {sorted(map(str, lengths))}; they must share one seq_length")
-    X = background_sequences(background, lengths.pop(), check_int(n, 'n'), seed)
-    rows = spacing_table(models, X, motifs, spacings, orientations=orientations, seed=seed, batch_size=batch_size, device=device,
-                         verbose=verbose)
-    tsv = write_spacing(out, rows)
-    ax = plot_spacing(rows)
-    png = atomic_write(Path(out) / 'spacing.png', lambda t: ax.figure.savefig(t, dpi=100, format='png', bbox_inches='tight'))
-    import matplotlib.pyplot as plt
-    plt.close(ax.figure)
-    return dict(tsv=tsv, png=png, rows=rows, best=best_spacing(rows))
+from .motifs import motifs_command  # written in the motifs chapter, from lower layers only; the CLI calls it from here
+from .grammar import spacing_report  # likewise, from the grammar chapter
 
 def variants_command(model_dir: str | os.PathLike,  # a folder written by save_model
                      vcf: str | os.PathLike,  # VCF, plain, gzip or bgzip

@@ -16,7 +16,7 @@ from .train import predict_logits
 
 # %% auto #0
 __all__ = ['COLUMNS', 'motif_matrix', 'Perturbation', 'marginalize', 'space', 'ablate', 'spacing_table', 'best_spacing',
-           'write_spacing', 'plot_spacing', 'background_sequences']
+           'write_spacing', 'plot_spacing', 'background_sequences', 'spacing_report']
 
 # %% ../nbs/10b_grammar.ipynb #df69b57d
 _CONSENSUS = re.compile(r'^[ACGTN]+$', re.I)
@@ -310,8 +310,33 @@ def background_sequences(background,  # a sequence file whose negatives (or reco
     if len(idx) == 0: raise DeepMotifError(f"{background}: no sequences to use as backgrounds")
     return d.subset(np.sort(rng.choice(idx, min(n, len(idx)), replace=False))).X
 
-def __getattr__(name):  # moved to deepmotif.commands (the home of subcommand work), importable from here as before
-    if name == 'spacing_report':
-        from deepmotif.commands import spacing_report
-        return spacing_report
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def spacing_report(models,  # model folders (names: their folder names) or {name: model}
+                   motifs: Sequence,  # two or more motifs (consensus, JASPAR name or id, or (4, W))
+                   spacings: Sequence[int],  # gaps to try
+                   out,  # folder for spacing.tsv and spacing.png
+                   *, background=None,  # a sequence file whose negatives are the backgrounds; None: random DNA
+                   n: int = 100,  # background sequences
+                   orientations: Sequence[str] = ('+', '-'),  # of the motifs after the first
+                   seed: int = 0,  # seed of the random backgrounds and of the draws (default 0)
+                   batch_size: int = 256,  # sequences per forward pass
+                   device=None,  # cpu, cuda, cuda:N or mps (default: CUDA when available)
+                   verbose: bool = False,  # progress bar over models and orientations
+                  ) -> dict:  # {'tsv', 'png', 'rows', 'best'}
+    "Spacing curves of several models for one motif arrangement, written as a table and a plot."
+    from deepmotif.models import load_model
+    if not isinstance(models, dict):
+        paths = [Path(m) for m in models]
+        names = [p.name if [q.name for q in paths].count(p.name) == 1 else str(p) for p in paths]
+        models = {nm: load_model(p) for nm, p in zip(names, paths)}
+    lengths = {getattr(m, 'seq_length', None) for m in models.values()}
+    if len(lengths) != 1 or None in lengths: raise DeepMotifError(f"the models' lengths are {sorted(map(str, lengths))}; they must share one seq_length")
+    X = background_sequences(background, lengths.pop(), check_int(n, 'n'), seed)
+    rows = spacing_table(models, X, motifs, spacings, orientations=orientations, seed=seed, batch_size=batch_size, device=device,
+                         verbose=verbose)
+    tsv = write_spacing(out, rows)
+    ax = plot_spacing(rows)
+    png = atomic_write(Path(out) / 'spacing.png', lambda t: ax.figure.savefig(t, dpi=100, format='png', bbox_inches='tight'))
+    import matplotlib.pyplot as plt
+    plt.close(ax.figure)
+    return dict(tsv=tsv, png=png, rows=rows, best=best_spacing(rows))
+

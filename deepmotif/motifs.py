@@ -14,6 +14,7 @@ from torch import nn
 from .data import DeepMotifError, SeqData, read_sequences
 from .jaspar import JASPAR_EXTRA, jaspar_db, ppm_of
 from .models import evaluating, load_model
+from .genome import read_data
 from .core import atomic_write
 from .core import check_X
 from .saliency import saliency
@@ -23,7 +24,7 @@ from .attribution import ATTRIBUTION_METHODS, method_name
 # %% auto #0
 __all__ = ['SOURCES', 'EXTRA', 'COLUMNS', 'Motif', 'Seqlet', 'seqlets', 'cluster_seqlets', 'first_conv', 'filter_motifs',
            'optimized_motif', 'find_motifs', 'Database', 'jaspar', 'bh_qvalues', 'match_motifs', 'write_motifs',
-           'read_motifs', 'matches_tsv', 'check_sources']
+           'read_motifs', 'matches_tsv', 'check_sources', 'motifs_command']
 
 # %% ../nbs/11_motifs.ipynb #b75f9045
 class Motif(NamedTuple):
@@ -402,8 +403,29 @@ def check_sources(sources) -> list:
     for s in sources: _source_fn(s)
     return sources
 
-def __getattr__(name):  # moved to deepmotif.commands (the home of subcommand work), importable from here as before
-    if name == 'motifs_command':
-        from deepmotif.commands import motifs_command
-        return motifs_command
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def motifs_command(model_dir: str | os.PathLike,  # a folder written by save_model
+                   data: str | os.PathLike,  # a sequence file, or a BED/narrowPeak file with `genome`
+                   out: str | os.PathLike,  # folder for motifs.meme and matches.tsv
+                   *, sources: Sequence[str] | None = None,  # motif sources (see find_motifs); None: motifs.SOURCES
+                   database='JASPAR2024',  # a JASPAR release, a MEME file or a list of Motifs
+                   top: int = 3,  # matches per motif
+                   max_motifs: int = 5,  # motifs per source
+                   device=None,  # None: CUDA when available
+                   verbose: bool = True,  # progress bar over sources
+                   genome=None,  # the genome FASTA when `data` is a BED/narrowPeak file of peaks
+                  ) -> dict:  # paths and the best match of each motif
+    "Find motifs of a saved model from each source, write them (MEME) and their database matches (TSV)."
+    from tqdm.auto import tqdm
+    sources = check_sources(SOURCES if sources is None else sources)
+    model = load_model(model_dir)
+    seqs = read_data(data, genome, model.seq_length)
+    motifs = []
+    for s in tqdm(sources, disable=not verbose, desc='motifs'):
+        motifs += find_motifs(model, seqs, source=s, max_motifs=max_motifs, device=device)
+    rows = match_motifs(motifs, database, top=top)
+    out = Path(out)
+    meme = write_motifs(out / 'motifs.meme', motifs)
+    tsv = atomic_write(out / 'matches.tsv', lambda t: Path(t).write_text(matches_tsv(rows)))
+    best = {r['motif']: (r['jaspar_id'], r['tf_name'], r['q_value']) for r in rows if r['rank'] == 1}
+    return dict(meme=str(meme), matches=str(tsv), n_motifs=len(motifs), best=best)
+
