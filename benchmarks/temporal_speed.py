@@ -2,7 +2,7 @@
 
 Two loops serve as references, both exact:
   batched loop:        temporal_scores_reference with all N sequences in one batch: for each t, one model run on the
-                       N prefixes ending at t and one on the N suffixes starting at t (2L runs in all);
+                       2N prefixes and suffixes of length k (L runs in all);
   per-sequence loop:   the same, one sequence at a time (2L model runs per sequence), timed on a few sequences and
                        extrapolated to N.
 Each timing is the best of --repeat runs; the results of the fast function and of the batched loop must agree within 1e-5.
@@ -24,14 +24,14 @@ def best_of(f, repeat):
     return min(ts), out
 
 
-def measure(model, X, variant, repeat, per_seq):
+def measure(model, X, cut, repeat, per_seq):
     "Times (fast, batched loop, per-sequence loop extrapolated) and the largest difference from the batched loop."
     N = len(X)
-    temporal_scores(model, X[:2], variant=variant); temporal_scores_reference(model, X[:2], variant=variant)  # warm-up
-    t_fast, S = best_of(lambda: temporal_scores(model, X, variant=variant, batch_size=N), repeat)
-    t_ref, R = best_of(lambda: temporal_scores_reference(model, X, variant=variant, batch_size=N), repeat)
+    temporal_scores(model, X[:2], cut=cut); temporal_scores_reference(model, X[:2], cut=cut)  # warm-up
+    t_fast, S = best_of(lambda: temporal_scores(model, X, cut=cut, batch_size=N), repeat)
+    t_ref, R = best_of(lambda: temporal_scores_reference(model, X, cut=cut, batch_size=N), repeat)
     k = min(per_seq, N)
-    t_seq, _ = best_of(lambda: [temporal_scores_reference(model, X[i:i + 1], variant=variant, batch_size=1) for i in range(k)], 1)
+    t_seq, _ = best_of(lambda: [temporal_scores_reference(model, X[i:i + 1], cut=cut, batch_size=1) for i in range(k)], 1)
     return t_fast, t_ref, t_seq * N / k, (S - R).abs().max().item()
 
 
@@ -46,12 +46,12 @@ if __name__ == '__main__':
     if a.threads: torch.set_num_threads(a.threads)
     g = torch.Generator().manual_seed(1)
     X = torch.nn.functional.one_hot(torch.randint(0, 4, (a.n, a.length), generator=g), 4).float().transpose(1, 2).contiguous()
-    cases = [('CNN-RNN', 'cnn-rnn', 'paper'), ('CNN-RNN', 'cnn-rnn', 'strict'), ('RNN', 'rnn', 'paper')]
+    cases = [('CNN-RNN', 'cnn-rnn', 'recurrence'), ('CNN-RNN', 'cnn-rnn', 'input'), ('RNN', 'rnn', 'recurrence')]
     rows = []
-    for name, arch, variant in tqdm(cases, desc='temporal benchmark'):
+    for name, arch, cut in tqdm(cases, desc='temporal benchmark'):
         torch.manual_seed(0)
         model = build_model(arch).eval()  # paper sizes: 128 maps of width 9 (CNN-RNN), 32 LSTM units per direction
-        rows.append((f'{name} {variant}', *measure(model, X, variant, a.repeat, a.per_seq)))
+        rows.append((f'{name} {cut}', *measure(model, X, cut, a.repeat, a.per_seq)))
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads; {a.n} random sequences of length {a.length}; '
           f'best of {a.repeat}; per-sequence loop timed on {min(a.per_seq, a.n)} sequences and scaled to {a.n}')
     print(f'{"model":20s} {"fast (s)":>9s} {"batched loop (s)":>17s} {"ratio":>7s} {"per-seq loop (s)":>17s} {"ratio":>7s} {"max |diff|":>11s}')

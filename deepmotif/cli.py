@@ -8,7 +8,7 @@ import argparse, functools, json, os, sys, warnings
 from pathlib import Path
 import numpy as np
 import torch
-from .core import DeepMotifError, DeepMotifWarning
+from .core import DeepMotifError, DeepMotifWarning, cli_target
 from .models import ARCHS, POOLINGS
 from .train import PRESETS
 from .saliency import KINDS
@@ -102,6 +102,12 @@ def _renamed(a, dest: str):
     old = getattr(a, f'former_{dest}', None)
     return getattr(a, dest) if old is None else old
 
+def _target_option(p):
+    "--target: the output a command predicts or explains, by index or task name."
+    p.add_argument('--target', type=cli_target, help="the model output to use: an index (0, 1, ...) or a task name "
+                   "(config.json's tasks); for a model with several outputs: needed by evaluate, explain, optimize, variants and scan; "
+                   "predict writes one column per output without it, dashboard shows output 0 and names it")
+
 def _genome_options(p, negatives: bool = True):
     "--genome (for BED/narrowPeak data) and --negatives."
     p.add_argument('--genome', help='genome FASTA (plain or bgzip) when DATA is a BED or narrowPeak file of peaks')
@@ -120,7 +126,7 @@ def _add_demo(sub):
 def _run_dashboard(a) -> str:
     from deepmotif.commands import dashboard_command
     r = dashboard_command(a.model_dirs, a.data, a.out, ids=a.ids, n=_renamed(a, 'n_shown'), genome=a.genome, motifs=not a.no_motifs,
-                          opt_steps=a.opt_steps, device=a.device, verbose=not a.quiet)
+                          opt_steps=a.opt_steps, device=a.device, verbose=not a.quiet, target=a.target)
     return f"{len(r['ids'])} sequences, models {', '.join(r['models'])}\ndashboard: {r['out']}"
 
 def _add_dashboard(sub):
@@ -132,7 +138,7 @@ def _add_dashboard(sub):
     _former(p, '--n', 'n_shown')
     p.add_argument('--opt-steps', type=_positive_int, default=200, help='optimized-input steps per model (default 200)')
     p.add_argument('--no-motifs', action='store_true', help='leave the learned motifs out')
-    _genome_options(p, negatives=False); _common(p, seed=False); p.set_defaults(run=_run_dashboard)
+    _genome_options(p, negatives=False); _target_option(p); _common(p, seed=False); p.set_defaults(run=_run_dashboard)
 
 # %% ../nbs/08_cli.ipynb #07ff9401
 def _arch(s: str) -> str:
@@ -174,45 +180,46 @@ def _add_train(sub):
 
 # %% ../nbs/08_cli.ipynb #80932c96
 def _run_evaluate(a) -> str:
-    r = evaluate_command(a.model_dir, a.data, device=a.device, verbose=not a.quiet, genome=a.genome, negatives=a.negatives, seed=a.seed)
+    r = evaluate_command(a.model_dir, a.data, device=a.device, verbose=not a.quiet, genome=a.genome, negatives=a.negatives, seed=a.seed,
+                         target=a.target)
     if not r: return ''  # not rank 0
     return json.dumps(r) if a.json else f"AUROC {r['auroc']:.4f}  AUPRC {r['auprc']:.4f}  ({r['n']} sequences, {r['n_pos']} positive)"
 
 def _run_predict(a) -> str:
-    n = predict_command(a.model_dir, a.data, a.out, device=a.device, verbose=not a.quiet, genome=a.genome)
+    n = predict_command(a.model_dir, a.data, a.out, device=a.device, verbose=not a.quiet, genome=a.genome, target=a.target)
     return f'{n} predictions written to {a.out}'
 
 def _run_explain(a) -> str:
     shape = explain_command(a.model_dir, a.data, a.out, method=a.method, kind=a.kind, batch_size=a.batch_size,
-                            device=a.device, verbose=not a.quiet, genome=a.genome)
+                            device=a.device, verbose=not a.quiet, genome=a.genome, target=a.target)
     return f'{a.method} scores of shape {shape} written to {a.out}'
 
 def _add_file_commands(sub):
     e = sub.add_parser('evaluate', help='AUROC/AUPRC of a saved model on a labelled file', docs=(evaluate_command,))
     e.add_argument('model_dir'); e.add_argument('data'); e.add_argument('--json', action='store_true', help='print the metrics as one JSON object')
-    _genome_options(e); _common(e, nproc=True); e.set_defaults(run=_run_evaluate)
+    _genome_options(e); _target_option(e); _common(e, nproc=True); e.set_defaults(run=_run_evaluate)
     r = sub.add_parser('predict', help='probabilities of a saved model for every record of a file', docs=(predict_command,))
     r.add_argument('model_dir'); r.add_argument('data'); r.add_argument('--out', required=True)
-    _genome_options(r, negatives=False); _common(r, seed=False, nproc=True); r.set_defaults(run=_run_predict)
+    _genome_options(r, negatives=False); _target_option(r); _common(r, seed=False, nproc=True); r.set_defaults(run=_run_predict)
     x = sub.add_parser('explain', help='saliency, temporal scores, ISM, integrated gradients or DeepLIFT of every record, to .npz', docs=(explain_command,))
     x.add_argument('model_dir'); x.add_argument('data'); x.add_argument('--out', required=True)
     x.add_argument('--method', choices=list(EXPLAIN_METHODS), default='saliency',
                    help='; '.join(f'{k}: {m.what}' for k, m in ATTRIBUTION_METHODS.items()))
     x.add_argument('--kind', choices=[*KINDS, 'paper'], help='former option of --method saliency: use --method gradient or grad_x_input')
     x.add_argument('--batch-size', type=_positive_int, default=256)
-    _genome_options(x, negatives=False); _common(x, seed=False, nproc=True); x.set_defaults(run=_run_explain)
+    _genome_options(x, negatives=False); _target_option(x); _common(x, seed=False, nproc=True); x.set_defaults(run=_run_explain)
 
 # %% ../nbs/08_cli.ipynb #89f89a7f
 def _run_optimize(a) -> str:
     r = optimize_command(a.model_dir, a.out, method=a.method, steps=a.steps, n_starts=a.starts, seed=a.seed, device=a.device,
-                         verbose=not a.quiet)
+                         verbose=not a.quiet, target=a.target)
     return f"optimized input (p = {r['probability']:.3f}) written to {r['out']}/optimized.meme and optimized.png"
 
 def _add_optimize(sub):
     o = sub.add_parser('optimize', help='class-optimized input of a saved model: MEME motif and logo', docs=(optimize_command,))
-    o.add_argument('model_dir'); o.add_argument('--out', required=True); o.add_argument('--method', choices=list(OPT_METHODS), default='paper')
+    o.add_argument('model_dir'); o.add_argument('--out', required=True); o.add_argument('--method', choices=[*OPT_METHODS, 'paper'], default='input')
     o.add_argument('--steps', type=_positive_int, default=1000); o.add_argument('--starts', type=_positive_int, default=8)
-    _common(o); o.set_defaults(run=_run_optimize)
+    _target_option(o); _common(o); o.set_defaults(run=_run_optimize)
 
 def _run_motifs(a) -> str:
     from deepmotif.commands import motifs_command
@@ -253,7 +260,8 @@ def _add_benchmark(sub):
 def _run_variants(a) -> str:
     from deepmotif.commands import variants_command
     if Path(a.out).is_dir(): raise DeepMotifError(f"--out {a.out}: is a folder; expected a file name")
-    n = variants_command(a.model_dir, a.vcf, a.genome, a.out, batch_size=a.batch_size, device=a.device, verbose=not a.quiet)
+    n = variants_command(a.model_dir, a.vcf, a.genome, a.out, batch_size=a.batch_size, device=a.device, verbose=not a.quiet,
+                         target=a.target)
     return f'{n} variant effects written to {a.out}'
 
 def _add_variants(sub):
@@ -261,12 +269,12 @@ def _add_variants(sub):
     v.add_argument('model_dir'); v.add_argument('vcf', help='VCF, plain or bgzip')
     v.add_argument('--genome', required=True, help='the genome FASTA the VCF refers to'); v.add_argument('--out', required=True)
     v.add_argument('--batch-size', type=_positive_int, default=256)
-    _common(v, seed=False, nproc=True); v.set_defaults(run=_run_variants)
+    _target_option(v); _common(v, seed=False, nproc=True); v.set_defaults(run=_run_variants)
 
 def _run_scan(a) -> str:
     from deepmotif.commands import scan_command
     st = scan_command(a.model_dir, a.genome, a.out, chroms=a.chroms, regions=a.regions, stride=a.stride,
-                       batch_size=a.batch_size, device=a.device, verbose=not a.quiet)
+                       batch_size=a.batch_size, device=a.device, verbose=not a.quiet, target=a.target)
     return f'{st.rows} bins of {st.windows} windows written to {a.out}'
 
 def _add_scan(sub):
@@ -277,7 +285,7 @@ def _add_scan(sub):
     s.add_argument('--regions', help='BED of regions to scan (windows wholly inside them)')
     s.add_argument('--stride', type=_positive_int, default=20, help='bases between windows, also the bin width (default 20)')
     s.add_argument('--batch-size', type=_positive_int, default=256)
-    _common(s, seed=False, nproc=True); s.set_defaults(run=_run_scan)
+    _target_option(s); _common(s, seed=False, nproc=True); s.set_defaults(run=_run_scan)
 
 # %% ../nbs/08_cli.ipynb #7a60c36e
 def _spacings(s: str) -> list[int]:

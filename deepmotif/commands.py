@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from typing import Sequence
-from .core import DeepMotifError, DeepMotifWarning, atomic_write, check_int
+from .core import DeepMotifError, DeepMotifWarning, atomic_write, check_int, check_target, target_index, task_names
 from .data import read_sequences, iter_sequences, synthetic_dataset, train_valid_split
 from .models import build_model, save_model, load_model, read_config, ARCHS
 from .train import fit, evaluate, predict, ranking_metrics
@@ -152,6 +152,25 @@ def _labelled_windows(model, data: str, genome: str, negatives: str, seed: int, 
     for start in range(0, len(d), chunk_size): yield d.subset(np.arange(start, min(start + chunk_size, len(d))))
 
 # %% ../nbs/08_commands.ipynb #e3211228
+def _n_outputs(model) -> int:
+    "How many outputs a loaded model has: its output on one sequence of its length (101 bp when it has none), checked."
+    from deepmotif.core import batched_logits
+    L = getattr(model, 'seq_length', None) or 101
+    try: return batched_logits(model, torch.zeros(1, 4, L), batch_size=1, device='cpu').shape[1]
+    except DeepMotifError: raise
+    except Exception as e:
+        raise DeepMotifError(f"the model fails on one sequence of {L} bp ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]}); "
+                             "save it with the length it reads (save_model(..., length=L))") from None
+
+def _one_target(model, model_dir, target, what: str) -> int:
+    "The output index `target` names; for a model with several outputs a target must be given (nothing is chosen silently)."
+    T = _n_outputs(model)
+    if target is None:
+        if T == 1: return 0
+        raise DeepMotifError(f"{model_dir}: the model has {T} outputs ({', '.join(task_names(model, T))}); "
+                             f"give --target (an index or a task name) to say which one {what}")
+    return check_target(target_index(model, target), T, getattr(model, 'tasks', None))
+
 def evaluate_command(model_dir: str,  # a model folder written by deepmotif train
                      data: str,  # labelled sequences: FASTA, DeepBind .seq(.gz), or BED/narrowPeak peaks with --genome
                      device: str | None = None,  # cpu, cuda, cuda:N or mps (default: CUDA when available)
@@ -160,18 +179,21 @@ def evaluate_command(model_dir: str,  # a model folder written by deepmotif trai
                      verbose: bool = False,  # progress bar over records
                      genome: str | None = None,  # the genome FASTA of a BED/narrowPeak `data`
                      negatives: str = 'gc',  # negatives of a peak file: 'gc', 'shuffle' or a BED
+                     target: int | str | None = None,  # the output the labels are for (an index or a task name); None: the only one
                     ) -> dict:
     "AUROC/AUPRC of a saved model on a labelled file, read in chunks (or on peaks against drawn negatives)."
     model, main = load_checked(model_dir), dist_context().main
+    target = _one_target(model, model_dir, target, 'the labels are for')
     chunks = (_labelled_windows(model, data, genome, negatives, seed, chunk_size) if genome is not None and is_interval_file(data)
               else _model_chunks(model, data, True, chunk_size, verbose and main, genome=genome))
     ps, ys = [], []
-    for c, p in sharded_chunks(chunks, lambda c: predict(model, c, device=device)):
+    for c, p in sharded_chunks(chunks, lambda c: predict(model, c, device=device, target=target)):
         ps.append(p); ys.append(c.labels)
     if not main: return {}  # with several ranks, rank 0 has the result
     y, p = np.concatenate(ys), np.concatenate(ps)
     if len(np.unique(y)) < 2: raise DeepMotifError(_one_class_message(data, y))
-    return dict(model=str(model_dir), data=str(data), **ranking_metrics(y, p, str(data)))
+    return dict(model=str(model_dir), data=str(data), target=task_names(model, _n_outputs(model))[target],
+                **ranking_metrics(y, p, str(data)))
 
 def predict_command(model_dir: str,  # a model folder written by deepmotif train
                     data: str,  # sequences: FASTA, DeepBind .seq(.gz), or BED/narrowPeak peaks with --genome
@@ -180,18 +202,22 @@ def predict_command(model_dir: str,  # a model folder written by deepmotif train
                     chunk_size: int = CHUNK,  # records read at a time
                     verbose: bool = False,  # progress bar over records
                     genome: str | None = None,  # the genome FASTA of a BED/narrowPeak `data`
+                    target: int | str | None = None,  # one output (an index or a task name); None: every output
                    ) -> int:
-    "Write `id<TAB>probability` for every record of a file, chunk by chunk; returns the number of records."
+    "Write `id<TAB>probability` for every record of a file (one `probability_<task>` column per output of a multi-output model); returns the number of records."
     out, model, main = output_file(out), load_checked(model_dir), dist_context().main
+    T = _n_outputs(model)
+    t = None if target is None else check_target(target_index(model, target), T, getattr(model, 'tasks', None))
+    header = ['probability'] if t is not None or T == 1 else [f'probability_{name}' for name in task_names(model, T)]
     n = 0
     results = sharded_chunks(_model_chunks(model, data, False, chunk_size, verbose and main, genome=genome),
-                             lambda c: predict(model, c, device=device))
+                             lambda c: predict(model, c, device=device, target=t).reshape(len(c), -1))
     def write(t):
         nonlocal n
         with open(t, 'w', encoding='utf-8') as f:
-            f.write('id\tprobability\n')
+            f.write('\t'.join(['id', *header]) + '\n')
             for c, p in results:
-                f.write(''.join(f'{i}\t{q:.6g}\n' for i, q in zip(c.ids, p)))
+                f.write(''.join(f'{i}\t' + '\t'.join(f'{q:.6g}' for q in row) + '\n' for i, row in zip(c.ids, p)))
                 n += len(c)
     write_on_main(out, write, results)  # rank 0 writes; the other ranks compute their chunks
     return n
@@ -232,10 +258,10 @@ def open_scores(path: str,  # an .npz written by `deepmotif explain`
 EXPLAIN_METHODS = tuple(ATTRIBUTION_METHODS)  # what `explain` can write: every method of the attribution registry
 _SALIENCY_KINDS = {'saliency': 'abs_grad_x_input', 'gradient': 'gradient', 'grad_x_input': 'grad_x_input'}  # kind.npy
 
-def _explainer(model, method: str, batch_size: int, device):
-    "A function of a chunk's one-hot giving its (n, C, L) scores by the registry's `method`."
+def _explainer(model, method: str, batch_size: int, device, target: int = 0):
+    "A function of a chunk's one-hot giving its (n, C, L) scores of output `target` by the registry's `method`."
     fn = ATTRIBUTION_METHODS[method].fn
-    return lambda X: fn(model, X, batch_size=batch_size, device=device)
+    return lambda X: fn(model, X, batch_size=batch_size, device=device, target=target)
 
 def explain_command(model_dir: str,  # a model folder written by deepmotif train
                     data: str,  # sequences: FASTA, DeepBind .seq(.gz), or BED/narrowPeak peaks with --genome
@@ -247,15 +273,17 @@ def explain_command(model_dir: str,  # a model folder written by deepmotif train
                     chunk_size: int = CHUNK,  # records read at a time
                     verbose: bool = False,  # progress bar over records
                     genome: str | None = None,  # the genome FASTA of a BED/narrowPeak `data`
+                    target: int | str | None = None,  # the output to explain (an index or a task name); None: the only one
                    ) -> tuple:
     "Write one view (saliency, temporal scores, ISM, IG, DeepLIFT) of every record of a file to an .npz; returns its shape."
     method = method_name(kind if kind is not None and method == 'saliency' else method)
     out, model, main = output_file(out), load_checked(model_dir), dist_context().main
+    target = _one_target(model, model_dir, target, 'to explain')
     n, longest, id_width = _scan(data, chunk_size, model.seq_length, genome)
     id_dtype = f'<U{max(id_width, 1)}'
     shape, probs = None, []
-    explain = _explainer(model, method, batch_size, device)
-    def views(X): return torch.as_tensor(explain(X)).float().numpy(), predict(model, X, device=device)
+    explain = _explainer(model, method, batch_size, device, target)
+    def views(X): return torch.as_tensor(explain(X)).float().numpy(), predict(model, X, device=device, target=target)
     results = sharded_chunks(_model_chunks(model, data, False, chunk_size, verbose and main, total=n, longest=longest, genome=genome),
                              lambda c: views(c.X))
     def write(t):
@@ -277,30 +305,36 @@ def explain_command(model_dir: str,  # a model folder written by deepmotif train
             _npy_write(zf, 'probability.npy', np.concatenate(probs))
             _npy_write(zf, 'method.npy', np.array(method))
             _npy_write(zf, 'kind.npy', np.array(_SALIENCY_KINDS.get(method, '')))
+            _npy_write(zf, 'target.npy', np.array(task_names(model, _n_outputs(model))[target]))
     write_on_main(out, write, results)  # rank 0 writes; the other ranks compute their chunks
     return shape
 
 # %% ../nbs/08_commands.ipynb #fda9674f
 def optimize_command(model_dir: str,  # a model folder written by deepmotif train
                      out: str,  # the folder to write (optimized.meme, optimized.png, trajectory.tsv)
-                     method: str = 'paper',  # paper (the original L2-penalised input) or softmax (a distribution per position)
+                     method: str = 'input',  # input (the paper's L2-penalised input itself; former name paper) or softmax (a distribution per position)
                      steps: int = 1000,  # gradient steps of the optimisation (default 1000)
                      n_starts: int = 8,  # random starts; the best is kept (default 8)
                      seed: int = 0,  # seed of the random starts (default 0)
                      device: str | None = None,  # cpu, cuda, cuda:N or mps (default: CUDA when available)
                      verbose: bool = False,  # progress bar over the optimisation steps
+                     target: int | str | None = None,  # the output to maximise (an index or a task name); None: the only one
                     ) -> dict:
     "Write the class-optimized input of a saved model: optimized.meme, optimized.png, trajectory.tsv."
-    from deepmotif.optimize import optimize_input, write_meme
+    from deepmotif.optimize import optimize_input, write_meme, optimize_method
     from deepmotif.plots import plot_logo
     import matplotlib
     matplotlib.use('Agg', force=False)
     import matplotlib.pyplot as plt
-    model = load_checked(model_dir)
-    r = optimize_input(model, method=method, steps=steps, n_starts=n_starts, seed=seed, device=device, verbose=verbose)
+    model, method = load_checked(model_dir), optimize_method(method)
+    target = _one_target(model, model_dir, target, 'to maximise')
+    r = optimize_input(model, target=target, method=method, steps=steps, n_starts=n_starts, seed=seed, device=device, verbose=verbose)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    write_meme(out / 'optimized.meme', {f'{Path(model_dir).name}_{method}': r.ppm})
-    logo = plot_logo(r.ppm, 'information', title=f'{Path(model_dir).name}: optimized input ({method}), p = {float(r.scores.max()):.3f}')
+    names = task_names(model, _n_outputs(model))
+    task = f'_{names[target]}'.replace(' ', '_') if len(names) > 1 else ''
+    write_meme(out / 'optimized.meme', {f'{Path(model_dir).name}_{method}{task}': r.ppm})
+    p_of = f'p({names[target]})' if len(names) > 1 else 'p'
+    logo = plot_logo(r.ppm, 'information', title=f'{Path(model_dir).name}: optimized input ({method}), {p_of} = {float(r.scores.max()):.3f}')
     atomic_write(out / 'optimized.png', lambda t: logo.fig.savefig(t, dpi=100, format='png', bbox_inches='tight'))
     plt.close(logo.fig)
     rows = ['step\t' + '\t'.join(f'start{i}' for i in range(r.trajectory.shape[1]))]
@@ -316,20 +350,24 @@ def variants_command(model_dir: str | os.PathLike,  # a folder written by save_m
                      vcf: str | os.PathLike,  # VCF, plain, gzip or bgzip
                      genome: str | os.PathLike,  # the genome FASTA
                      out: str | os.PathLike,  # the TSV to write
-                     **kwargs,  # passed to variants_to_tsv: length, chunk_size, batch_size, device, target, verbose
+                     target: int | str | None = None,  # the output to score (an index or a task name); None: the only one
+                     **kwargs,  # passed to variants_to_tsv: length, chunk_size, batch_size, device, verbose
                     ) -> int:  # rows written
     "Score every SNV of a VCF with a saved model and write the effects table (`variants_to_tsv`)."
     from deepmotif.variants import variants_to_tsv
-    return variants_to_tsv(load_checked(model_dir), vcf, genome, out, **kwargs)
+    model = load_checked(model_dir)
+    return variants_to_tsv(model, vcf, genome, out, target=_one_target(model, model_dir, target, 'to score'), **kwargs)
 
 def scan_command(model_dir: str | os.PathLike,  # a folder written by save_model
                  genome: str | os.PathLike,  # the genome FASTA
                  out: str | os.PathLike,  # .bedGraph or .bw
+                 target: int | str | None = None,  # the output to score (an index or a task name); None: the only one
                  **kwargs,  # passed to scan_to_track: chroms, regions, stride, length, batch_size, device, name, verbose
                 ):
     "Scan a genome with a saved model and write the track (`scan_to_track`)."
     from deepmotif.scan import scan_to_track
-    return scan_to_track(load_checked(model_dir), genome, out, **kwargs)
+    model = load_checked(model_dir)
+    return scan_to_track(model, genome, out, target=_one_target(model, model_dir, target, 'to score'), **kwargs)
 
 # %% ../nbs/08_commands.ipynb #bd311c41
 def _roc(y, p) -> tuple[np.ndarray, np.ndarray]:
@@ -471,10 +509,13 @@ def dashboard_page(models: dict,  # name -> trained model
                    device=None,  # None: CUDA when available
                    title: str = 'deepmotif dashboard',
                    verbose: bool = False,  # progress bar over the sequences drawn
+                   target: int | str = 0,  # the output shown of models with several (an index or a task name; the page names it)
                   ) -> dict:  # out, ids, models
     "Write the static dashboard page of `models` on chosen sequences of `data`."
-    from deepmotif.views import ViewSet, save_html
-    vs = ViewSet(models, data, opt_steps=opt_steps, opt_starts=opt_starts, device=device, threads=None)
+    from deepmotif.views import ViewSet, save_html, outputs_of
+    vs = ViewSet(models, data, opt_steps=opt_steps, opt_starts=opt_starts, device=device, threads=None, target=target)
+    for m in vs.usable:  # a target a model does not have is refused before anything is drawn
+        if outputs_of(vs, m) > 1: vs.target_of(m)
     if ids is not None: seqs = _check_ids(data, ids)
     else:
         P = np.mean([vs.predictions(m) for m in vs.usable], axis=0) if vs.usable else np.zeros(len(data))
@@ -509,10 +550,12 @@ def dashboard_command(model_dirs: list,  # folders written by save_model (train,
                       opt_steps: int = 200,  # optimized-input steps per model
                       device: str | None = None,  # None: CUDA when available
                       verbose: bool = False,  # progress bar over the sequences drawn
+                      target: int | str | None = None,  # the output shown of models with several; None: output 0 (the page names it)
                      ) -> dict:  # out, ids, models
     "Write the static dashboard page of saved models on chosen sequences of a file, or on `ids`."
     out, n = output_file(out), check_int(n, 'n')
     models = _named_models(model_dirs)
     d = _page_data(data, genome, models)
     if ids is not None: _check_ids(d, ids)
-    return dashboard_page(models, d, out, ids=ids, n=n, motifs=motifs, opt_steps=opt_steps, device=device, verbose=verbose)
+    return dashboard_page(models, d, out, ids=ids, n=n, motifs=motifs, opt_steps=opt_steps, device=device, verbose=verbose,
+                          target=0 if target is None else target)

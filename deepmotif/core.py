@@ -13,8 +13,9 @@ from torch import nn
 
 # %% auto #0
 __all__ = ['DeepMotifError', 'DeepMotifWarning', 'Records', 'clean_stale', 'atomic_write', 'read_text', 'atomic_dir', 'check_X',
-           'as_batch', 'unbatch', 'check_int', 'check_batch_size', 'check_target', 'target_index', 'check_choice',
-           'get_device', 'evaluating', 'check_output', 'batched_logits', 'model_length', 'auroc', 'auprc']
+           'as_batch', 'unbatch', 'check_int', 'check_batch_size', 'check_target', 'target_index', 'task_names',
+           'cli_target', 'check_choice', 'former', 'get_device', 'evaluating', 'check_output', 'is_recurrent',
+           'batched_logits', 'model_length', 'auroc', 'auprc']
 
 # %% ../nbs/00_core.ipynb #e5a398ed
 class DeepMotifError(ValueError):
@@ -197,9 +198,42 @@ def target_index(model: nn.Module,  # the model whose output is explained (`mode
         raise DeepMotifError(f"target = {target!r}; must be an output index (an integer >= 0) or a task name")
     return int(target)
 
+def task_names(model: nn.Module,  # a model, with `tasks` when its outputs have names (load_model sets them from config.json)
+               n_outputs: int,  # how many outputs it has
+              ) -> list:  # one name per output
+    "The names of the model's outputs: `model.tasks` when it has one per output, else 'output k'."
+    tasks = getattr(model, 'tasks', None)
+    if tasks is not None and len(tasks) == n_outputs: return [str(t) for t in tasks]
+    return [f'output {k}' for k in range(n_outputs)]
+
+def cli_target(text: str | None):
+    "A --target option as given on a command line: None, an output index (digits) or a task name."
+    if text is None: return None
+    return int(text) if text.isdigit() else text
+
 def check_choice(value, name: str, choices) -> str:
     "`value` when it is one of `choices`, else a DeepMotifError listing them."
     if value not in choices: raise DeepMotifError(f"{name} = {value!r}; must be one of {', '.join(map(str, choices))}")
+    return value
+
+# %% ../nbs/00_core.ipynb #13bb68e0
+def former(value,  # the value given under today's name (`default` when not given)
+           old_value,  # the value given under the former keyword (None when not given)
+           name: str,  # today's keyword
+           old_name: str | None = None,  # the former keyword, when the keyword itself was renamed
+           values: dict | None = None,  # former value -> today's value, for renamed values
+           default=None,  # today's keyword's default, to tell whether both keywords were given
+          ):
+    "Today's value of option `name`: a former keyword or former value is mapped, with a DeprecationWarning naming the new spelling."
+    import warnings
+    if old_value is not None:
+        if value is not default and value != default:
+            raise DeepMotifError(f"{old_name}= is the former name of {name}=; give only {name}=")
+        warnings.warn(f"{old_name}= is now {name}=", DeprecationWarning, stacklevel=3)
+        value = old_value
+    if values and isinstance(value, str) and value in values:
+        warnings.warn(f"{name}={value!r} is now {name}={values[value]!r}", DeprecationWarning, stacklevel=3)
+        value = values[value]
     return value
 
 # %% ../nbs/00_core.ipynb #f7e24030
@@ -229,12 +263,16 @@ def check_output(y,  # what the model returned for a batch
     "The model's output on a batch of `n` sequences when it is logits `(n, n_outputs)`, else a DeepMotifError saying what came back and what to do."
     fix = 'forward must return one tensor of logits (N, n_outputs)'
     if isinstance(y, (tuple, list, dict)):
-        raise DeepMotifError(f"the model returned a {type(y).__name__} of {len(y)} items; {fix}: wrap it in an nn.Module whose forward returns the output to explain")
+        raise DeepMotifError(f"the model returned a {type(y).__name__} of {len(y)} items; {fix}: wrap it in one that does, deepmotif.adapters.PickOutput(model, key) for one head or ProfileOutput(model) for a profile head")
     if not isinstance(y, torch.Tensor): raise DeepMotifError(f"the model returned a {type(y).__name__}; {fix}")
     if y.ndim == 1 and len(y) == n: raise DeepMotifError(f"the model returned shape ({n},), one score per sequence; {fix}: return y[:, None]")
     if y.ndim != 2 or y.shape[0] != n or y.shape[1] < 1:
         raise DeepMotifError(f"the model returned shape {tuple(y.shape)} for {n} sequences; {fix}")
     return y
+
+def is_recurrent(model: nn.Module) -> bool:
+    "Whether `model` has a recurrent layer (nn.LSTM, nn.GRU or nn.RNN, anywhere in it), and so temporal scores."
+    return any(isinstance(m, nn.RNNBase) for m in model.modules())
 
 def batched_logits(model: nn.Module,  # a model returning logits (N, n_outputs)
                    X: torch.Tensor,  # (N, 4, L) float32

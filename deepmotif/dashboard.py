@@ -9,14 +9,14 @@ from contextlib import contextmanager
 import numpy as np
 from torch import nn
 import ipywidgets as W
-from .core import DeepMotifError
+from .core import DeepMotifError, task_names
 from .data import SeqData
 from .saliency import KINDS
-from .optimize import METHODS, optimize_input
+from .optimize import METHODS, optimize_input, optimize_method
 from .render import WIDTH, DPI, MODEL_COLORS, CurvesFigure, optimized_logo_png, trajectory_png
 from .views import (View, OptimizedView, MotifView, PANELS, LABEL_FILTERS, PREDICTION_FILTERS, is_recurrent,
                              ViewSet, resolve, passing, neighbour, check_choice, panel_pngs, save_html, save_png,
-                             VariantView, SpacingView, MENU, menu_kind)
+                             VariantView, SpacingView, MENU, menu_kind, targeting, outputs_of)
 
 # %% auto #0
 __all__ = ['Dashboard', 'SaliencyViewer', 'TemporalViewer', 'OptimizedInputViewer', 'LivePlot']
@@ -61,7 +61,7 @@ class _State(Viewer):
         "Every control's value."
         return dict(seq=self.index, id=self.data.ids[self.index], model=self.model_select.value, kind=self.kind_select.value,
                     show=tuple(n for n in self.names if self.show[n].value), label=self.label_filter.value,
-                    prediction=self.prediction_filter.value)
+                    prediction=self.prediction_filter.value, target=self.viewset.target)
 
     @property
     def shown(self) -> list:
@@ -146,12 +146,19 @@ class _Navigation(_Following):
                show=None,  # names of the models to show
                label: str | None = None,  # label filter: 'all', 'positive' or 'negative'
                prediction: str | None = None,  # prediction filter: 'all', 'correct' or 'incorrect'
+               target: int | str | None = None,  # the output shown of models with several: an index or a task name
               ):
         "Set controls from code as a user would and redraw once; a bad value changes nothing and says why in the status line."
         with self.status.action():
             i = None if seq is None else resolve(self.viewset, seq)
             check_choice(self.viewset, model, kind, show, label, prediction)
+            if target is not None: _check_target(self.viewset, target)
             with self._batch():
+                if target is not None:
+                    ref = _reference(self.viewset)
+                    with targeting(self.viewset, target): index = self.viewset.target_of(ref) if ref else 0
+                    self.viewset.target, self.target_select.value = target, index
+                    self._dirty = True
                 for w, v in ((self.model_select, model), (self.kind_select, kind and menu_kind(kind)), (self.label_filter, label),
                              (self.prediction_filter, prediction)):
                     if v is not None: w.value = v
@@ -186,6 +193,32 @@ def _model_boxes(names: list) -> dict:
     out['boxes'] = {n: W.VBox([out['headers'][n], out['model_images'][n], out['optimized_images'][n]]) for n in names}
     return out
 
+# %% ../nbs/07_dashboard.ipynb #8c83bc63
+def _reference(vs: ViewSet) -> str | None:
+    "The usable model with the most outputs (more than one), whose outputs the task menu lists; None when every model has one."
+    many = [n for n in vs.usable if outputs_of(vs, n) > 1]
+    return max(many, key=vs.n_outputs) if many else None
+
+def _check_target(vs: ViewSet, target) -> None:
+    "Refuse `target` (a DeepMotifError naming the model's outputs) unless every usable model with several outputs has it."
+    with targeting(vs, target):
+        for n in vs.usable:
+            if outputs_of(vs, n) > 1: vs.target_of(n)
+
+def _target_control(vs: ViewSet) -> W.Dropdown:
+    "The task menu: the reference model's outputs by name; hidden when every model has one output."
+    ref = _reference(vs)
+    if ref is None: return W.Dropdown(options=[('positive', 0)], value=0, description='output', layout=W.Layout(display='none'))
+    names = task_names(vs.models[ref], vs.n_outputs(ref))
+    return W.Dropdown(options=list(zip(names, range(len(names)))), value=vs.target_of(ref), description='output',
+                      layout=W.Layout(width='220px'))
+
+def _target_value(vs: ViewSet, index: int):
+    "What the menu's `index` sets as the target: the reference model's task name when it has names, else the index."
+    ref = _reference(vs)
+    tasks = getattr(vs.models[ref], 'tasks', None) if ref else None
+    return tasks[index] if tasks else index
+
 # %% ../nbs/07_dashboard.ipynb #eb2d2f88
 class Dashboard(_State, _Navigation):
     "Input logo, saliency, temporal scores and optimized inputs of several models on one position axis, one sequence at a time."
@@ -200,10 +233,12 @@ class Dashboard(_State, _Navigation):
                  width: float = WIDTH, dpi: int = DPI,  # figure width (inches) and resolution
                  device=None,  # None: CUDA when available
                  threads: int | None = 1,  # CPU threads for the computations (restored after); None: torch's setting
+                 target: int | str = 0,  # the output shown of models with several (an index or a task name); a model with one shows it
                 ):
         self.viewset = vs = ViewSet(models, data, panels=panels, opt_steps=opt_steps, opt_starts=opt_starts,
-                                    threshold=threshold, width=width, dpi=dpi, device=device, threads=threads)
+                                    threshold=threshold, width=width, dpi=dpi, device=device, threads=threads, target=target)
         check_choice(vs, kind=kind)
+        _check_target(vs, target)
         self.models, self.data, self.names, self.problems, self.panels = vs.models, vs.data, vs.names, vs.problems, vs.panels
         self._hold, self._dirty, self._drawn_input = 0, False, None
         self._build(kind)
@@ -215,6 +250,9 @@ class Dashboard(_State, _Navigation):
         self.status, self.info = StatusLine(), W.HTML()
         self.input_image, self.compare_image = W.Image(format='png'), W.Image(format='png')
         vars(self).update(_model_boxes(self.names))
+        self.target_select = _target_control(self.viewset)
+        self.target_select.observe(lambda change: setattr(self.viewset, 'target', _target_value(self.viewset, change['new'])), 'value')
+        self.target_select.observe(self._handler(follow=True), 'value')
         self.index_slider.observe(self._handler(follow=False), 'value')
         for w in (self.label_filter, self.prediction_filter, self.model_select): w.observe(self._handler(follow=True), 'value')
         for w in (self.kind_select, *self.show.values()): w.observe(self._handler(follow=False), 'value')
@@ -222,7 +260,7 @@ class Dashboard(_State, _Navigation):
         self.prev_button.on_click(lambda b: self.previous())
         self.next_button.on_click(lambda b: self.next())
         controls = [W.HBox([self.prev_button, self.index_slider, self.next_button, self.id_box]),
-                    W.HBox([self.label_filter, self.prediction_filter, self.model_select, self.kind_select]),
+                    W.HBox([self.label_filter, self.prediction_filter, self.model_select, self.kind_select, self.target_select]),
                     W.HBox([W.Label('show:'), *self.show.values()])]
         panels = [self.input_image] * ('input' in self.panels) + [self.compare_image] * ('compare' in self.panels)
         self.widget = W.VBox(controls + [self.status, self.info] + panels + [self.boxes[n] for n in self.names])
@@ -266,14 +304,13 @@ class TemporalViewer(Dashboard):
                 ):
         name = name or getattr(model, 'arch', 'model')
         if not is_recurrent(model):
-            raise DeepMotifError(f"model {name!r} is a {type(model).__name__} without an LSTM; temporal scores need an RNN or CNN-RNN")
+            raise DeepMotifError(f"model {name!r} is a {type(model).__name__} without a recurrent layer (nn.LSTM, nn.GRU or nn.RNN); temporal scores need one")
         super().__init__({name: model}, data, panels=('input', 'temporal'), **kwargs)
 
 # %% ../nbs/07_dashboard.ipynb #bb961b0d
 def _check_optimized(method, start, scale, n_starts: int):
     "Raise a DeepMotifError naming the first choice (None: unchanged) the optimized-input viewer cannot show."
-    if method is not None and method not in METHODS:
-        raise DeepMotifError(f"method = {method!r}; must be one of {', '.join(METHODS)}")
+    if method is not None: optimize_method(method)
     if start is not None and start != 'best' and (not isinstance(start, (int, np.integer)) or not -1 <= start < n_starts):
         raise DeepMotifError(f"start = {start!r}; must be 'best' or between 0 and {n_starts - 1}")
     if scale is not None and scale not in ('information', 'probability'):
@@ -328,13 +365,14 @@ class OptimizedInputViewer(Viewer):
         return _optimized_view(self.result(method), method, self.start_select.value, self.scale_select.value)
 
     def select(self,
-               method: str | None = None,  # 'paper' or 'softmax'
+               method: str | None = None,  # 'input' or 'softmax'
                start: int | str | None = None,  # a start index, or 'best'
                scale: str | None = None,  # 'information' or 'probability'
               ) -> OptimizedInputViewer:
         "Set the controls from code; a bad value changes nothing and says why in the status line."
         with self.status.action():
             _check_optimized(method, start, scale, self.n_starts)
+            if method is not None: method = optimize_method(method)
             start = -1 if start == 'best' else start
             for w, v in ((self.method_select, method), (self.start_select, start), (self.scale_select, scale)):
                 if v is not None: w.value = int(v) if w is self.start_select else v

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_models.ipynb #63b87bb2
 from __future__ import annotations
-import json, math, os, tempfile
+import importlib, json, math, os, re, tempfile
 from pathlib import Path
 import torch
 from torch import nn
@@ -13,8 +13,8 @@ from .core import DeepMotifError, atomic_write, atomic_dir
 from .data import ALPHABET
 
 # %% auto #0
-__all__ = ['POOLINGS', 'ARCHS', 'FORMAT', 'CNN', 'RNN', 'CNNRNN', 'build_model', 'n_params', 'save_model', 'read_config',
-           'load_model']
+__all__ = ['POOLINGS', 'ARCHS', 'FORMAT', 'CNN', 'RNN', 'CNNRNN', 'build_model', 'n_params', 'save_model', 'resolve_class',
+           'read_config', 'load_model']
 
 # %% ../nbs/01_models.ipynb #694e024b
 class CNN(nn.Module):
@@ -122,22 +122,48 @@ def n_params(model: nn.Module) -> int:
 # %% ../nbs/01_models.ipynb #cfe166d0
 FORMAT = 'deepmotif-model'
 
-def save_model(model: nn.Module,  # a model from build_model
+def _tasks(tasks, where) -> list | None:
+    "`tasks` as a list of distinct non-empty names, or None; else a DeepMotifError naming `where`."
+    if tasks is None: return None
+    if isinstance(tasks, str) or not isinstance(tasks, (list, tuple)) or not tasks or len(tasks) > _INT_MAX \
+            or not all(isinstance(t, str) and t for t in tasks) or len(set(tasks)) != len(tasks):
+        raise DeepMotifError(f"{where}: tasks = {tasks!r}; must be a list of distinct, non-empty names, one per output")
+    return list(tasks)
+
+def _is_ours(model: nn.Module) -> bool:
+    "Whether `model` is one of build_model's architectures, or a subclass of one (saved by name and hyperparameters, as the architecture)."
+    arch = ARCHS.get(getattr(model, 'arch', None))
+    return arch is not None and isinstance(model, arch) and isinstance(getattr(model, 'hparams', None), dict)
+
+def save_model(model: nn.Module,  # a model from build_model, or any nn.Module with class_path
                path: str | os.PathLike,  # folder to write (created if needed)
                seq_length: int | None = None,  # input length the model was trained on
                metrics: dict | None = None,  # anything JSON-serialisable to keep with the model
+               *, class_path: str | None = None,  # 'package.module.Class' that builds the model; None: build_model's, or the model's own class
+               init_args: dict | None = None,  # keyword arguments of that class (JSON values); None: model.init_args, model.hparams or {}
+               tasks: list | None = None,  # names of the outputs; None: model.tasks when it has them
+               length: int | None = None,  # another name of seq_length
               ) -> Path:
     "Save `model` to a folder: config.json and model.safetensors."
     from deepmotif import __version__
     path = Path(path)
-    if not hasattr(model, 'hparams') or getattr(model, 'arch', None) not in ARCHS:
-        raise DeepMotifError(f"model is a {type(model).__name__}; save_model saves models made by build_model")
+    if length is not None and seq_length is not None and length != seq_length:
+        raise DeepMotifError(f"length = {length!r} and seq_length = {seq_length!r}; give one")
+    seq_length = seq_length if seq_length is not None else length
+    tasks = _tasks(tasks if tasks is not None else getattr(model, 'tasks', None), 'tasks')
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    config = dict(format=FORMAT, format_version=1, arch=model.arch, hparams=model.hparams, seq_length=seq_length,
-                  alphabet=ALPHABET, version=__version__, metrics=metrics or {})
+    if class_path is None and _is_ours(model):
+        head = dict(format_version=1, arch=model.arch, hparams=model.hparams)
+    else:
+        class_path, init_args = _class_of(model, class_path, init_args, state)
+        head = dict(format_version=2, class_path=class_path, init_args=init_args)
+    config = dict(format=FORMAT, **head, seq_length=seq_length, tasks=tasks, alphabet=ALPHABET, version=__version__,
+                  metrics=metrics or {})
+    try: text = json.dumps(config, indent=1, allow_nan=False)
+    except (TypeError, ValueError) as e: raise DeepMotifError(f"config.json of {path}: {e}; init_args and metrics must be JSON values") from None
     def write(tmp):  # the weights and their config.json are replaced together (core.atomic_dir)
         save_file(state, str(Path(tmp) / 'model.safetensors'))
-        (Path(tmp) / 'config.json').write_text(json.dumps(config, indent=1))
+        (Path(tmp) / 'config.json').write_text(text)
     atomic_dir(path, write)
     return path
 
@@ -176,8 +202,47 @@ def _check_config(cfg: dict, where) -> None:
     if not isinstance(cfg.get('metrics', {}), dict): raise DeepMotifError(f"{where}: metrics = {cfg['metrics']!r}; must be a mapping")
 
 # %% ../nbs/01_models.ipynb #7f54be97
+_CLASS_PATH = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$')
+
+def resolve_class(class_path,  # 'package.module.Class'
+                  where: str = 'class_path',  # the file or argument it came from, for messages
+                 ) -> type:
+    "The nn.Module subclass `class_path` names (its module imported); anything else is refused before it is called."
+    if not isinstance(class_path, str) or not _CLASS_PATH.match(class_path):
+        raise DeepMotifError(f"{where}: class_path = {class_path!r}; must be 'package.module.Class'")
+    module, _, name = class_path.rpartition('.')
+    try: mod = importlib.import_module(module)
+    except Exception as e:
+        raise DeepMotifError(f"{where}: class_path {class_path!r}: cannot import {module!r} ({type(e).__name__}: {e}); "
+                             "the module that defines the class must be importable (installed, or on PYTHONPATH)") from None
+    obj = mod.__dict__.get(name)
+    if obj is None: raise DeepMotifError(f"{where}: class_path {class_path!r}: module {module!r} has no {name!r}")
+    if not (isinstance(obj, type) and issubclass(obj, nn.Module)):
+        raise DeepMotifError(f"{where}: class_path {class_path!r} names a {type(obj).__name__}, not an nn.Module subclass; "
+                             "refused (nothing was called)")
+    return obj
+
+def _class_of(model: nn.Module, class_path, init_args, state) -> tuple[str, dict]:
+    "The class_path and init_args that rebuild `model`, checked by building it and loading `state` strictly."
+    cls = type(model)
+    if class_path is None:
+        if cls.__module__ == '__main__' or '<' in cls.__qualname__ or '.' in cls.__qualname__:
+            raise DeepMotifError(f"model is a {cls.__name__} defined in {'a notebook or script' if cls.__module__ == '__main__' else 'a function'}; "
+                                 "save_model needs class_path='package.module.Class' naming a module it can be imported from, and init_args")
+        class_path = f'{cls.__module__}.{cls.__qualname__}'
+    found = resolve_class(class_path)
+    if not isinstance(model, found): raise DeepMotifError(f"class_path {class_path!r} names {found.__name__}, but model is a {cls.__name__}")
+    if init_args is None: init_args = getattr(model, 'init_args', None) or getattr(model, 'hparams', None) or {}
+    if not isinstance(init_args, dict) or not all(isinstance(k, str) for k in init_args):
+        raise DeepMotifError(f"init_args = {init_args!r}; must be a mapping of keyword arguments")
+    try: found(**init_args).load_state_dict(state)
+    except Exception as e:
+        raise DeepMotifError(f"{class_path}(**init_args) does not rebuild this model ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]}); "
+                             "give the init_args that built it") from None
+    return class_path, dict(init_args)
+
 def read_config(path: str | os.PathLike) -> dict:
-    "The config.json of a model folder, checked to be ours."
+    "The config.json of a model folder, checked to be ours (nothing it names is imported here)."
     path = Path(path)
     if not path.is_dir(): raise DeepMotifError(f"{path}: not a model folder (expected a folder with config.json and model.safetensors)")
     cfg_path = path / 'config.json'
@@ -186,31 +251,50 @@ def read_config(path: str | os.PathLike) -> dict:
     except (UnicodeDecodeError, json.JSONDecodeError) as e: raise DeepMotifError(f"{cfg_path}: not valid JSON ({e})") from None
     if not isinstance(cfg, dict) or cfg.get('format') != FORMAT:
         raise DeepMotifError(f"{cfg_path}: not a deepmotif model (format tag {cfg.get('format') if isinstance(cfg, dict) else None!r})")
-    if cfg.get('arch') not in ARCHS: raise DeepMotifError(f"{cfg_path}: arch {cfg.get('arch')!r}; must be one of {', '.join(ARCHS)}")
-    _check_config(cfg, cfg_path)
+    if 'class_path' in cfg:
+        if not isinstance(cfg['class_path'], str) or not _CLASS_PATH.match(cfg['class_path']):
+            raise DeepMotifError(f"{cfg_path}: class_path = {cfg['class_path']!r}; must be 'package.module.Class'")
+        if not isinstance(cfg.get('init_args', {}), dict): raise DeepMotifError(f"{cfg_path}: init_args = {cfg['init_args']!r}; must be a mapping")
+        _check_config({**cfg, 'arch': None, 'hparams': {}}, cfg_path)
+    else:
+        if cfg.get('arch') not in ARCHS: raise DeepMotifError(f"{cfg_path}: arch {cfg.get('arch')!r}; must be one of {', '.join(ARCHS)}, or a class_path")
+        _check_config(cfg, cfg_path)
+    _tasks(cfg.get('tasks'), cfg_path)
     return cfg
+
+def _build(cfg: dict, path: Path) -> nn.Module:
+    "The model `cfg` describes, not yet loaded: build_model's, or the class `class_path` names (checked first)."
+    where = path / 'config.json'
+    if 'class_path' in cfg:
+        cls = resolve_class(cfg['class_path'], where)
+        make, what = (lambda: cls(**cfg.get('init_args', {}))), f"{cfg['class_path']}(**init_args)"
+    else:
+        hp = dict(cfg['hparams'])
+        if cfg['arch'] != 'cnn': hp.setdefault('pooling', 'mean')  # folders saved before `pooling` existed
+        make, what = (lambda: build_model(cfg['arch'], **hp)), 'a model'
+    try: return make()
+    except DeepMotifError as e: raise DeepMotifError(f"{where}: {e}") from None
+    except Exception as e:  # sizes that pass the checks but do not build, or a class that refuses its init_args
+        raise DeepMotifError(f"{where}: cannot build {what} from config.json ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]})") from None
 
 def load_model(path: str | os.PathLike,  # a folder written by save_model
                device: str | torch.device = 'cpu',  # where to put the weights
               ) -> nn.Module:
-    "Load a model folder without unpickling; refuses folders that are not ours."
+    "Load a model folder without unpickling; refuses folders that are not ours. A class_path folder imports and runs its class's code."
     path = Path(path)
     cfg = read_config(path)
-    hp = dict(cfg['hparams'])
-    if cfg['arch'] != 'cnn': hp.setdefault('pooling', 'mean')  # folders saved before `pooling` existed
-    try: model = build_model(cfg['arch'], **hp)
-    except DeepMotifError: raise
-    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as e:  # sizes that pass the checks but do not build
-        raise DeepMotifError(f"{path}: cannot build a model from config.json ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]})") from None
+    model = _build(cfg, path)
     wpath = path / 'model.safetensors'
     if not wpath.exists(): raise DeepMotifError(f"{path}: no model.safetensors")
     try: state = load_file(str(wpath), device=str(device))
     except Exception as e: raise DeepMotifError(f"{wpath}: not a safetensors weights file ({type(e).__name__}: {e})") from None
     try: model.load_state_dict(state)
     except RuntimeError as e:
-        raise DeepMotifError(f"{wpath}: weights do not fit the {cfg['arch']} in config.json ({str(e).splitlines()[0]})") from None
+        what = cfg.get('class_path') or cfg['arch']
+        raise DeepMotifError(f"{wpath}: weights do not fit the {what} in config.json ({str(e).splitlines()[0]})") from None
     model.seq_length = cfg.get('seq_length')
     model.metrics = cfg.get('metrics', {})
+    if cfg.get('tasks') and not getattr(model, 'tasks', None): model.tasks = list(cfg['tasks'])
     return model.to(device).eval()
 
 # %% ../nbs/01_models.ipynb #fd10ff47

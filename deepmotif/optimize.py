@@ -12,11 +12,11 @@ import torch
 from torch import nn
 from .data import DeepMotifError, ALPHABET, jaspar_motifs
 from .models import evaluating
-from .core import atomic_write, read_text
+from .core import atomic_write, read_text, former, target_index, check_target, check_output, check_int
 
 # %% auto #0
-__all__ = ['METHODS', 'to_ppm', 'Optimized', 'optimize_input', 'Alignment', 'best_alignment', 'meme_text', 'write_meme',
-           'read_meme']
+__all__ = ['METHODS', 'to_ppm', 'Optimized', 'optimize_method', 'optimize_input', 'Alignment', 'best_alignment', 'meme_text',
+           'write_meme', 'read_meme']
 
 # %% ../nbs/05_optimize.ipynb #b0c76702
 def to_ppm(X: torch.Tensor,  # (..., 4, L) optimized input
@@ -47,49 +47,68 @@ class Optimized(NamedTuple):
         "`ppms` under its former name (read only)."
         return self.ppms
 
-METHODS = ('paper', 'softmax')
+METHODS = ('input', 'softmax')  # what is optimised: the input itself (the paper's), or logits fed through a softmax
+_OLD_METHODS = {'paper': 'input'}  # former names, accepted with a DeprecationWarning
+
+def optimize_method(method: str) -> str:
+    "`method` in today's words (a former name warns), or a DeepMotifError listing METHODS."
+    method = former(method, None, 'method', values=_OLD_METHODS)
+    if method not in METHODS: raise DeepMotifError(f"method = {method!r}; must be one of {', '.join(METHODS)}")
+    return method
 
 # %% ../nbs/05_optimize.ipynb #61cd034c
+def _first_logits(m: nn.Module, x: torch.Tensor, L: int, given: bool) -> torch.Tensor:
+    "The model's logits on the first inputs, with a DeepMotifError when it cannot read `L` bp or returns something else."
+    try: y = m(x)
+    except (RuntimeError, ValueError, IndexError) as e:
+        how = f'length = {L}' if given else f'{L} bp (the model has no seq_length)'
+        raise DeepMotifError(f"the model cannot read inputs of {how}: {type(e).__name__}: {str(e).splitlines()[0]}; "
+                             "pass length= (the length the model was trained on)") from None
+    return check_output(y, len(x))
+
 def optimize_input(model: nn.Module,  # a model returning logits
-                   *, length: int | None = None,  # input length; None: the model's training length (or 101)
-                   target: int = 0,  # output to maximise
-                   method: str = 'paper',  # 'paper': optimise X itself; 'softmax': optimise logits, feed softmax over bases
+                   *, length: int | None = None,  # input length; None: the model's seq_length (its config.json's), else 101
+                   target: int | str = 0,  # output to maximise: an index, or a name in model.tasks
+                   method: str = 'input',  # 'input': optimise X itself (the paper's); 'softmax': optimise logits, feed softmax over bases
                    n_starts: int = 8,  # random restarts, optimised together as one batch
                    steps: int = 1000,  # optimisation steps
                    lr: float = 0.05,  # RMSprop learning rate
-                   l2: float | None = None,  # lambda of the L2 penalty; None: 0.009 on X for 'paper', 0 for 'softmax'
+                   l2: float | None = None,  # lambda of the L2 penalty; None: 0.009 on X for 'input', 0 for 'softmax'
                    seed: int = 0,  # seed of the random starts
                    device=None,  # None: CUDA when available
                    verbose: bool = False,  # progress bar over steps
                   ) -> Optimized:
-    "Search for the input that maximises the positive class under an L2 penalty (class optimization)."
-    if method not in METHODS: raise DeepMotifError(f"method = {method!r}; must be one of {', '.join(METHODS)}")
-    for name, v in (('n_starts', n_starts), ('steps', steps)):
-        if not isinstance(v, int) or v < 1: raise DeepMotifError(f"{name} = {v!r}; must be a positive integer")
-    L = length or getattr(model, 'seq_length', None) or 101
-    if l2 is None: l2 = 0.009 if method == 'paper' else 0.0
+    "Search for the input that maximises output `target` under an L2 penalty (class optimization)."
+    method = optimize_method(method)
+    n_starts, steps = check_int(n_starts, 'n_starts'), check_int(steps, 'steps')
+    L = check_int(length or getattr(model, 'seq_length', None) or 101, 'length')
+    target = target_index(model, target)
+    if l2 is None: l2 = 0.009 if method == 'input' else 0.0
     g = torch.Generator().manual_seed(seed)
-    init = torch.randn(n_starts, 4, L, generator=g) * (0.1 if method == 'paper' else 1.0)
+    init = torch.randn(n_starts, 4, L, generator=g) * (0.1 if method == 'input' else 1.0)
+    feed = (lambda t: t) if method == 'input' else (lambda t: torch.softmax(t, 1))
     from tqdm.auto import tqdm
     traj = torch.zeros(steps, n_starts)
     with evaluating(model, device) as (m, dev), torch.backends.cudnn.flags(enabled=False):
-        for p in m.parameters(): p.requires_grad_(False)
+        frozen = [(p, p.requires_grad) for p in m.parameters()]
+        for p, _ in frozen: p.requires_grad_(False)
         try:
             theta = init.to(dev).requires_grad_(True)
             opt = torch.optim.RMSprop([theta], lr=lr)
             for step in tqdm(range(steps), disable=not verbose, desc='optimize'):
-                x = theta if method == 'paper' else torch.softmax(theta, 1)
-                logit = m(x)[:, target]
+                y = _first_logits(m, feed(theta), L, length is not None) if step == 0 else m(feed(theta))
+                if step == 0: target = check_target(target, y.shape[1], getattr(model, 'tasks', None))
+                logit = y[:, target]
                 loss = (nn.functional.softplus(-logit) + l2 * theta.pow(2).sum((1, 2))).sum()  # softplus(-z) = -log sigmoid(z)
                 opt.zero_grad(); loss.backward(); opt.step()
                 traj[step] = torch.sigmoid(logit.detach()).cpu()
             with torch.no_grad():
-                x = (theta if method == 'paper' else torch.softmax(theta, 1)).detach()
+                x = feed(theta).detach()
                 logits = m(x)[:, target].float().cpu()
         finally:
-            for p in m.parameters(): p.requires_grad_(True)
+            for p, was in frozen: p.requires_grad_(was)
     x = x.cpu()
-    ppms = to_ppm(x) if method == 'paper' else x
+    ppms = to_ppm(x) if method == 'input' else x
     return Optimized(ppms[int(logits.argmax())], ppms, x, traj, torch.sigmoid(logits), logits)
 
 # %% ../nbs/05_optimize.ipynb #62d3599e

@@ -7,9 +7,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 from .data import DeepMotifError, ALPHABET, decode
+from .core import former
 
 # %% auto #0
-__all__ = ['BASE_COLORS', 'logo_matrix', 'saliency_to_matrix', 'plot_logo', 'plot_saliency', 'plot_temporal', 'plot_views']
+__all__ = ['BASE_COLORS', 'SCALES', 'logo_matrix', 'saliency_to_matrix', 'plot_logo', 'plot_saliency', 'plot_temporal',
+           'plot_views']
 
 # %% ../nbs/06_plots.ipynb #8368669f
 BASE_COLORS = {'A': '#009E73', 'C': '#0072B2', 'G': '#E69F00', 'T': '#D55E00'}  # Okabe-Ito green, blue, orange, vermillion
@@ -38,19 +40,23 @@ def _position_axis(ax, L: int, start: int = 0):
     ax.set_xticks(ticks); ax.set_xticklabels(ticks + start)
 
 # %% ../nbs/06_plots.ipynb #e1f67430
+SCALES = ('weight', 'probability', 'information')  # how a logo's letters are sized
+
 def logo_matrix(M,  # (4, L) values, rows A C G T
-                kind: str = 'weight',  # 'weight', 'probability' or 'information'
+                scale: str = 'weight',  # 'weight' (values as given), 'probability' or 'information' (bits)
+                *, kind: str | None = None,  # former name of scale
                ):
     "A positions x letters pandas DataFrame of logo heights."
     import pandas as pd
+    scale = former(scale, kind, 'scale', 'kind', default='weight')
     M = _as_4xL(M)
-    if kind in ('probability', 'information'):
-        if (M < 0).any(): raise DeepMotifError(f"kind = {kind!r} needs non-negative values")
+    if scale in ('probability', 'information'):
+        if (M < 0).any(): raise DeepMotifError(f"scale = {scale!r} needs non-negative values")
         M = M / np.clip(M.sum(0, keepdims=True), 1e-12, None)
-        if kind == 'information':
+        if scale == 'information':
             ent = -(M * np.log2(np.clip(M, 1e-12, None))).sum(0, keepdims=True)
             M = M * (2 - ent)
-    elif kind != 'weight': raise DeepMotifError(f"kind = {kind!r}; must be 'weight', 'probability' or 'information'")
+    elif scale != 'weight': raise DeepMotifError(f"scale = {scale!r}; must be 'weight', 'probability' or 'information'")
     return pd.DataFrame(M.T, columns=list(ALPHABET))
 
 # %% ../nbs/06_plots.ipynb #393b6af3
@@ -65,19 +71,21 @@ def saliency_to_matrix(X,  # (4, L) one-hot input
 
 # %% ../nbs/06_plots.ipynb #0dd0a1a4
 def plot_logo(M,  # (4, L) one-hot, PPM, counts, saliency * input...
-              kind: str = 'weight',  # 'weight' (values as given), 'probability' or 'information' (bits)
+              scale: str = 'weight',  # 'weight' (values as given), 'probability' or 'information' (bits)
               ax=None,  # matplotlib Axes; None: a new figure
               title: str | None = None,
               start: int = 0,  # label of the first position
+              *, kind: str | None = None,  # former name of scale
              ):
     "Draw a sequence logo with the package's base colours; returns the logomaker.Logo."
     import logomaker
-    df = logo_matrix(M, kind)
+    scale = former(scale, kind, 'scale', 'kind', default='weight')
+    df = logo_matrix(M, scale)
     ax = _new_ax(ax, (max(4, len(df) * 0.12), 1.6))
     logo = logomaker.Logo(df, ax=ax, color_scheme=BASE_COLORS, show_spines=False)
     if (df.values < 0).any(): logo.ax.axhline(0, color='grey', lw=0.5)
     _position_axis(ax, len(df), start)
-    ax.set_ylabel({'information': 'bits', 'probability': 'probability'}.get(kind, ''))
+    ax.set_ylabel({'information': 'bits', 'probability': 'probability'}.get(scale, ''))
     if title: ax.set_title(title, fontsize=9, loc='left')
     return logo
 

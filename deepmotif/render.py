@@ -233,16 +233,22 @@ class ModelFigure(_SaliencyAxes):
     def _temporal_axes(self, at, L, width):
         plot_temporal(np.full((2, L), 0.5), ax=at, colorbar=False)
         self.temporal = self.blit.add(at.images[0])
+        self.temporal_note = self.blit.add(at.text(0.5, 0.5, '', transform=at.transAxes, ha='center', va='center', fontsize=7, wrap=True))
         p = at.get_position()
         cax = self.fig.add_axes([p.x1 + 0.1 / width, p.y0, 0.1 / width, p.height])
         self.fig.colorbar(self.temporal, cax=cax)
         cax.tick_params(labelsize=6)
 
-    def draw(self, x, S=None, T=None, title: str = '', color: str = 'black', kind: str = 'saliency') -> bytes:
+    def draw(self, x, S=None, T=None, title: str = '', color: str = 'black', kind: str = 'saliency',
+             note: str | None = None,  # shown in the temporal strip when T is None (why there are no scores)
+            ) -> bytes:
         "PNG of saliency `S` (4, L) of input `x` and temporal scores `T` (2, L), under `title`."
         self.title.set_text(title); self.title.set_color(color)
         if self.has_saliency: self._draw_saliency(x, np.asarray(S, dtype=np.float64), kind)
-        if self.has_temporal: self.temporal.set_data(np.asarray(T, dtype=np.float64))
+        if self.has_temporal:
+            L = self.temporal.get_array().shape[1]
+            self.temporal.set_data(np.full((2, L), np.nan) if T is None else np.asarray(T, dtype=np.float64))
+            self.temporal_note.set_text('' if T is not None else (note or 'no temporal scores')[:160])
         return self.blit.png()
 
 # %% ../nbs/07a_render.ipynb #3231dd4e
@@ -349,7 +355,7 @@ def optimized_logo_png(pwm,  # (4, L) PPM
                        width: float = WIDTH, dpi: int = DPI) -> bytes:
     "PNG of one optimized input as a logomaker logo."
     fig, (ax,) = stacked_figure([0.9], width, dpi, top=0.3)
-    plot_logo(pwm, kind=scale, ax=ax)
+    plot_logo(pwm, scale, ax=ax)
     ax.set_ylim(0, 2 if scale == 'information' else 1)
     fig.text(LEFT / width, 1 - 0.05 / fig.get_figheight(), title, va='top', fontsize=9)
     return Blit(fig).png()
@@ -381,7 +387,7 @@ def motif_logos_png(motifs: list,  # Motifs (name, ppm, n_seqlets)
         ax = fig.add_subplot(n, 1, k + 1)
         r = best.get(m.name)
         match = f": {r['tf_name']} {r['jaspar_id']}, q = {r['q_value']:.2g}" if r else ''
-        plot_logo(m.ppm, kind='information', ax=ax, title=f"{m.name} ({m.n_seqlets} sites)" + match)
+        plot_logo(m.ppm, 'information', ax=ax, title=f"{m.name} ({m.n_seqlets} sites)" + match)
         ax.set_ylim(0, 2); ax.tick_params(labelsize=7); ax.set_ylabel('bits', fontsize=7)
     fig.tight_layout()
     return figure_png(fig)

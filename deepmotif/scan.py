@@ -10,7 +10,7 @@ from typing import Iterable, Iterator, Mapping, NamedTuple, Sequence
 import numpy as np
 import torch
 from torch import nn
-from .core import DeepMotifError, atomic_write, check_int, evaluating, model_length
+from .core import DeepMotifError, atomic_write, check_int, evaluating, model_length, target_index
 from .data import one_hot
 from .genome import Genome, Interval, read_intervals
 from .distributed import dist_context, sharded_chunks
@@ -143,13 +143,13 @@ def _genome(genome):
     else:
         with Genome(genome) as g: yield g
 
-def _blocks(model, g: Genome, chunks, length, stride, batch_size, device, verbose) -> Iterator[TrackBlock]:
+def _blocks(model, g: Genome, chunks, length, stride, batch_size, device, verbose, target=0) -> Iterator[TrackBlock]:
     "Compute the chunks (sharded over ranks) and yield their blocks on rank 0."
     from tqdm.auto import tqdm
     from deepmotif.train import predict
     def probs(chunk):
         k, X = chunk_windows_X(g, chunk, length, stride)
-        p = predict(model, torch.from_numpy(X), batch_size=batch_size, device=dev) if len(k) else np.zeros(0)
+        p = predict(model, torch.from_numpy(X), batch_size=batch_size, device=dev, target=target) if len(k) else np.zeros(0)
         return k, p.astype(np.float32)
     total = sum(k1 - k0 for _, k0, k1 in chunks)
     with evaluating(model, device) as (_, dev), \
@@ -170,17 +170,18 @@ def scan_blocks(model: nn.Module,  # a trained model (its `seq_length` gives L)
                 device=None,  # None: CUDA when available
                 chunk_windows: int = 4096,  # windows cut from one fetch of the genome
                 verbose: bool = False,  # tqdm bar in windows (rank 0)
+                target: int | str = 0,  # output to score: an index, or a name in model.tasks
                ) -> Iterator[TrackBlock]:  # sorted by chromosome name, then position
     "The track of `model` over `genome`, a chunk of bins at a time; inputs are checked before it returns."
     batch_size, chunk_windows = check_int(batch_size, 'batch_size'), check_int(chunk_windows, 'chunk_windows')
-    length = _seq_length(model, length)
+    length, target = _seq_length(model, length), target_index(model, target)
     stack = contextlib.ExitStack()
     g = stack.enter_context(_genome(genome))
     try: chunks = _chunks(window_runs(g.chroms, length, stride=stride, chroms=chroms, regions=regions), chunk_windows)
     except BaseException:
         stack.close(); raise
     def gen():
-        with stack: yield from _blocks(model, g, chunks, length, stride, batch_size, device, verbose)
+        with stack: yield from _blocks(model, g, chunks, length, stride, batch_size, device, verbose, target)
     return gen()
 
 def scan(model: nn.Module,  # a trained model (its `seq_length` gives L)
@@ -194,10 +195,11 @@ def scan(model: nn.Module,  # a trained model (its `seq_length` gives L)
          device=None,  # None: CUDA when available
          chunk_windows: int = 4096,  # windows cut from one fetch of the genome
          verbose: bool = False,  # tqdm bar in windows (rank 0)
+         target: int | str = 0,  # output to score: an index, or a name in model.tasks
         ) -> Iterator[ScanRow]:  # one row per bin, sorted by chromosome name, then position
     "The track of `model` over `genome` as `(chrom, start, end, prob)` rows."
     blocks = scan_blocks(model, genome, chroms=chroms, regions=regions, stride=stride, length=length,
-                         batch_size=batch_size, device=device, chunk_windows=chunk_windows, verbose=verbose)
+                         batch_size=batch_size, device=device, chunk_windows=chunk_windows, verbose=verbose, target=target)
     return (ScanRow(b.chrom, s, e, p) for b in blocks
             for s, e, p in zip(b.start.tolist(), b.end.tolist(), b.prob.tolist()))
 
@@ -309,6 +311,7 @@ def scan_to_track(model,  # a model folder written by save_model, or a model
                   chunk_windows: int = 4096,  # windows cut from one fetch of the genome
                   name: str | None = None,  # bedGraph track line name
                   verbose: bool = True,  # tqdm bar in windows (rank 0)
+                  target: int | str = 0,  # output to score: an index, or a name in model.tasks
                  ) -> ScanStats:
     "Scan `genome` with `model` and write the track to `out` (rank 0 writes)."
     from deepmotif.models import load_model
@@ -316,7 +319,7 @@ def scan_to_track(model,  # a model folder written by save_model, or a model
     if isinstance(model, (str, os.PathLike)): model = load_model(model)
     with _genome(genome) as g:
         blocks = scan_blocks(model, g, chroms=chroms, regions=regions, stride=stride, length=length,
-                             batch_size=batch_size, device=device, chunk_windows=chunk_windows, verbose=verbose)
+                             batch_size=batch_size, device=device, chunk_windows=chunk_windows, verbose=verbose, target=target)
         L = _seq_length(model, length)
         windows = sum(k1 - k0 for _, k0, k1 in window_runs(g.chroms, L, stride=stride, chroms=chroms, regions=regions))
         if not dist_context().main:

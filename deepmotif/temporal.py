@@ -10,27 +10,57 @@ from torch import nn
 import torch.nn.functional as F
 from .data import DeepMotifError, DeepMotifWarning, SeqData
 from .models import evaluating
-from .core import as_batch, unbatch, check_batch_size, check_target, target_index
+from .core import as_batch, unbatch, check_batch_size, check_target, target_index, check_output, former, is_recurrent
 
 # %% auto #0
-__all__ = ['VARIANTS', 'temporal_scores_reference', 'temporal_scores']
+__all__ = ['CUTS', 'VARIANTS', 'temporal_scores_reference', 'temporal_scores']
 
 # %% ../nbs/04_temporal.ipynb #4e26493d
-VARIANTS = ('paper', 'strict')
+CUTS = ('recurrence', 'input')  # where a prefix is cut: at the recurrent layer's input (the paper's), or at the model's input
+VARIANTS = ('paper', 'strict')  # the former names of CUTS
+_OLD_CUTS = dict(zip(VARIANTS, CUTS))
 
-def _check(model: nn.Module, X, target, variant: str, batch_size) -> tuple[torch.Tensor, int, bool]:
-    "Check the model and the options on entry; return X as a float32 (N, 4, L) tensor, the target index, and whether X was one (4, L) sequence."
-    if variant not in VARIANTS: raise DeepMotifError(f"variant = {variant!r}; must be 'paper' or 'strict'")
-    lstm = getattr(model, 'lstm', None)
-    if not isinstance(lstm, nn.LSTM) or not all(hasattr(model, a) for a in ('features', 'dropout', 'head')):
-        raise DeepMotifError(f"model is a {type(model).__name__}; temporal scores need a recurrent model "
-                             "(an RNN or a CNN-RNN: features, lstm, dropout and head)")
-    if lstm.num_layers != 1 or not lstm.bidirectional or not lstm.batch_first or lstm.proj_size:
-        raise DeepMotifError(f"model.lstm = {lstm}; must be one bidirectional, batch-first layer without projection")
+def _ours(model: nn.Module) -> bool:
+    "Whether `model` computes the package's RNN forward (features, LSTM, pool over positions, dropout, head)."
+    from deepmotif.models import RNN
+    t = type(model)
+    return isinstance(model, RNN) and all(getattr(t, f) is getattr(RNN, f) for f in ('forward', 'features', 'pool'))
+
+def _fast(model: nn.Module, cut: str) -> bool:
+    "Whether the fast path computes exactly what `model` does for `cut` (else the loops run)."
+    l = getattr(model, 'lstm', None)
+    if not _ours(model) or not isinstance(l, nn.LSTM) or not isinstance(model.head, nn.Linear): return False
+    if l.num_layers != 1 or not l.bidirectional or not l.batch_first or l.proj_size: return False
+    return cut == 'recurrence' or model.stem is None or _conv_stem(model.stem) is not None
+
+def _check(model: nn.Module, X, target, cut, batch_size, variant=None) -> tuple[torch.Tensor, int, bool, str]:
+    "Check the model and the options on entry; return X as (N, 4, L), the target index, whether X was one (4, L) sequence, and the cut."
+    if not isinstance(model, nn.Module) or not is_recurrent(model):
+        raise DeepMotifError(f"model is a {type(model).__name__} without a recurrent layer (nn.LSTM, nn.GRU or nn.RNN); "
+                             "temporal scores are for recurrent models (an RNN or a CNN-RNN)")
+    cut = former(cut, variant, 'cut', 'variant', _OLD_CUTS)
+    if cut is None: cut = 'recurrence' if _ours(model) else 'input'
+    if cut not in CUTS: raise DeepMotifError(f"cut = {cut!r}; must be 'recurrence' or 'input'")
+    if cut == 'recurrence' and not _ours(model):
+        raise DeepMotifError(f"cut='recurrence' reads the parts of the package's RNN and CNN-RNN; model is a {type(model).__name__}: "
+                             "use cut='input' (its default), the model's own forward on every prefix and suffix")
     X, single = as_batch(X)
-    target = check_target(target_index(model, target), model.head.out_features, getattr(model, 'tasks', None))
     check_batch_size(batch_size)
-    return X, target, single
+    target = target_index(model, target)
+    with torch.no_grad(), _eval(model):
+        p = next(model.parameters(), None)
+        x1 = X[:1] if len(X) else X.new_zeros(1, 4, X.shape[2])
+        y = check_output(model(x1.to(p.device if p is not None else 'cpu')), 1)  # the door: one sequence through the model
+    return X, check_target(target, y.shape[1], getattr(model, 'tasks', None)), single, cut
+
+import contextlib
+@contextlib.contextmanager
+def _eval(model: nn.Module):
+    "The model in eval mode for a block, its mode restored after."
+    was = model.training
+    model.eval()
+    try: yield model
+    finally: model.train(was)
 
 # %% ../nbs/04_temporal.ipynb #69b56ef3
 def _pooling(model: nn.Module) -> str:
@@ -38,32 +68,60 @@ def _pooling(model: nn.Module) -> str:
     return getattr(model, 'pooling', 'mean')
 
 def _recurrent_logits(model: nn.Module, feats: torch.Tensor) -> torch.Tensor:
-    "Logits of the model's recurrent part (LSTM, summary over positions, dropout, head) on features (N, l, C)."
+    "Logits of the package's recurrent part (LSTM, summary over positions, dropout, head) on features (N, l, C)."
     out, _ = model.lstm(feats)
-    return model.head(model.dropout(out.amax(1) if _pooling(model) == 'max' else out.mean(1)))
+    return model.head(model.dropout(model.pool(out)))
 
-def temporal_scores_reference(model: nn.Module,  # an RNN or a CNN-RNN
+def _reads(m: nn.Module, x: torch.Tensor) -> str | None:
+    "None when `m` reads `x`, else what went wrong."
+    try: m(x)
+    except Exception as e: return f'{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}'
+    return None
+
+def _shortest(m: nn.Module, x: torch.Tensor) -> int:
+    "The shortest length k (1..L) such that `m` reads x[:, :, :k] (found by bisection on one sequence `x`)."
+    L = x.shape[-1]
+    if _reads(m, x[:, :, :1]) is None: return 1
+    lo, hi = 1, L  # m cannot read lo bp; it reads hi (its full length passed the door)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if _reads(m, x[:, :, :mid]) is None else (mid, hi)
+    if hi == L:
+        raise DeepMotifError(f"the model reads only inputs of {L} bp (at {L - 1} bp: {_reads(m, x[:, :, :L - 1])}); temporal scores "
+                             "run it on every prefix and suffix, so they need a model that reads shorter inputs")
+    return hi
+
+def _loop_batch(m: nn.Module, xb: torch.Tensor, target: int, cut: str, k0: int) -> torch.Tensor:
+    "Forward and backward probabilities (B, 2, L) of one batch by the definition; lengths below `k0` stay NaN."
+    B, _, L = xb.shape
+    out = torch.full((B, 2, L), torch.nan)
+    feats = m.features(xb) if cut == 'recurrence' else None
+    for k in range(k0, L + 1):  # the prefix ending at k - 1 and the suffix starting at L - k, both k long
+        if cut == 'recurrence': y = _recurrent_logits(m, torch.cat([feats[:, :k], feats[:, L - k:]]))
+        else: y = check_output(m(torch.cat([xb[:, :, :k], xb[:, :, L - k:]])), 2 * B)
+        p = torch.sigmoid(y[:, target]).float().cpu()
+        out[:, 0, k - 1], out[:, 1, L - k] = p[:B], p[B:]
+    return out
+
+def temporal_scores_reference(model: nn.Module,  # any model with a recurrent layer (nn.LSTM, nn.GRU, nn.RNN)
                               X,  # (N, 4, L) one-hot, one (4, L) sequence, or a SeqData
-                              *, target: int = 0,  # output to explain
-                              variant: str = 'paper',  # 'paper': whole-sequence convolution features; 'strict': model(prefix)
+                              *, target: int | str = 0,  # output to explain: an index, or a name in model.tasks
+                              cut: str | None = None,  # 'recurrence' (the paper's) or 'input'; None: 'recurrence' for the package's models, else 'input'
                               batch_size: int = 64,  # sequences per batch
                               device=None,  # None: CUDA when available
-                              verbose: bool = False,  # show a progress bar over positions
+                              verbose: bool = False,  # show a progress bar over lengths
+                              variant: str | None = None,  # former name of cut ('paper', 'strict')
                              ) -> torch.Tensor:  # (N, 2, L): forward (prefix) and backward (suffix) probabilities; (2, L) for one sequence
-    "Temporal output scores by brute force: the model run once per prefix and once per suffix."
-    X, target, single = _check(model, X, target, variant, batch_size)
+    "Temporal output scores by their definition: the model run once per prefix and once per suffix."
+    X, target, single, cut = _check(model, X, target, cut, batch_size, variant)
     N, _, L = X.shape
-    out = torch.empty(N, 2, L)
+    out = []
     from tqdm.auto import tqdm
     with evaluating(model, device) as (m, dev), torch.no_grad():
-        for a in range(0, N, batch_size):
-            xb = X[a:a + batch_size].to(dev)
-            feats = m.features(xb) if variant == 'paper' else None
-            run = (lambda lo, hi: _recurrent_logits(m, feats[:, lo:hi])) if variant == 'paper' else (lambda lo, hi: m(xb[:, :, lo:hi]))
-            for t in tqdm(range(L), desc='temporal scores (reference)', disable=not verbose, leave=False):
-                out[a:a + batch_size, 0, t] = torch.sigmoid(run(0, t + 1)[:, target]).float().cpu()
-                out[a:a + batch_size, 1, t] = torch.sigmoid(run(t, L)[:, target]).float().cpu()
-    return unbatch(out, single)
+        k0 = 1 if cut == 'recurrence' or not N else _shortest(m, X[:1].to(dev))
+        for a in tqdm(range(0, N, batch_size), desc='temporal scores (definition)', disable=not verbose, leave=False):
+            out.append(_loop_batch(m, X[a:a + batch_size].to(dev), target, cut, k0))
+    return unbatch(torch.cat(out) if out else torch.zeros(0, 2, X.shape[2]), single)
 
 # %% ../nbs/04_temporal.ipynb #5ee2ca56
 def _direction(lstm: nn.LSTM, reverse: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -121,7 +179,7 @@ def _restart_sums(G: torch.Tensor,  # (D, L, B, 4H) input gate terms by position
 _POINTWISE = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Tanh, nn.Sigmoid, nn.Identity, nn.Dropout)
 
 def _conv_stem(stem) -> tuple[nn.Conv1d, nn.Module] | None:
-    "The (convolution, pointwise rest) of a stem the strict variant can cut exactly, or None."
+    "The (convolution, pointwise rest) of a stem that cut='input' can cut exactly, or None."
     if not isinstance(stem, nn.Sequential) or not len(stem) or not isinstance(stem[0], nn.Conv1d): return None
     conv = stem[0]
     k = conv.kernel_size[0]
@@ -196,25 +254,22 @@ def _batch_scores(m: nn.Module, xb: torch.Tensor, target: int, strict: bool) -> 
     return torch.sigmoid(m.head(m.dropout(means))[..., target]).permute(2, 0, 1)
 
 # %% ../nbs/04_temporal.ipynb #aa20e36f
-def temporal_scores(model: nn.Module,  # an RNN or a CNN-RNN
+def temporal_scores(model: nn.Module,  # any model with a recurrent layer (nn.LSTM, nn.GRU, nn.RNN)
                     X,  # (N, 4, L) one-hot, one (4, L) sequence, or a SeqData
-                    *, target: int = 0,  # output to explain
-                    variant: str = 'paper',  # 'paper': whole-sequence convolution features; 'strict': model(prefix)
+                    *, target: int | str = 0,  # output to explain: an index, or a name in model.tasks
+                    cut: str | None = None,  # 'recurrence' (the paper's) or 'input'; None: 'recurrence' for the package's models, else 'input'
                     batch_size: int = 64,  # sequences per batch (memory grows with batch_size * L)
                     device=None,  # None: CUDA when available
                     verbose: bool = False,  # show a progress bar over batches
+                    variant: str | None = None,  # former name of cut ('paper', 'strict')
                    ) -> torch.Tensor:  # (N, 2, L): forward (prefix) and backward (suffix) probabilities; (2, L) for one sequence
     "Probability of `target` after reading each prefix (row 0) and each suffix (row 1) of every sequence."
-    X, target, single = _check(model, X, target, variant, batch_size)
-    strict = variant == 'strict'
-    stem = getattr(model, 'stem', None)
-    if strict and stem is not None and _conv_stem(stem) is None:
-        warnings.warn(f"model.stem is not a same-padded Conv1d followed by pointwise layers; variant='strict' "
-                      "runs the reference loop (2L model runs per batch)", DeepMotifWarning)
-        return unbatch(temporal_scores_reference(model, X, target=target, variant=variant, batch_size=batch_size, device=device, verbose=verbose), single)
+    X, target, single, cut = _check(model, X, target, cut, batch_size, variant)
+    if not _fast(model, cut):  # the definition: any recurrent model, exactly
+        return unbatch(temporal_scores_reference(model, X, target=target, cut=cut, batch_size=batch_size, device=device, verbose=verbose), single)
     from tqdm.auto import tqdm
     out = []
     with evaluating(model, device) as (m, dev), torch.no_grad():
         for a in tqdm(range(0, len(X), batch_size), desc='temporal scores', disable=not verbose):
-            out.append(_batch_scores(m, X[a:a + batch_size].to(dev), target, strict).float().cpu())
+            out.append(_batch_scores(m, X[a:a + batch_size].to(dev), target, cut == 'input').float().cpu())
     return unbatch(torch.cat(out) if out else torch.zeros(0, 2, X.shape[2]), single)

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from .data import SeqData, DeepMotifError, DeepMotifWarning, one_hot
 from .models import evaluating, get_device
-from .core import atomic_write, as_batch, unbatch, batched_logits, check_target, target_index
+from .core import atomic_write, as_batch, unbatch, batched_logits, check_target, target_index, check_output, task_names
 from .distributed import Dist, dist_context, rank_part, all_sum, sharded_map
 from .core import auroc, auprc
 
@@ -63,10 +63,16 @@ def evaluate(model: nn.Module,  # a trained model
              data: SeqData,  # labelled sequences
              *, batch_size: int = 512,  # sequences per forward pass
              device=None,  # None: CUDA when available
+             target: int | str | None = None,  # the output the labels are for (an index or a task name); None: the only one
             ) -> dict:  # {'auroc', 'auprc', 'n', 'n_pos'}
     "AUROC and AUPRC of `model` on labelled `data`."
     if data.labels is None: raise DeepMotifError(f"{data.source}: no labels to evaluate against")
-    return ranking_metrics(data.labels, predict(model, data, batch_size=batch_size, device=device), data.source)
+    p = predict(model, data, batch_size=batch_size, device=device, target=None)
+    if target is None and p.shape[1] > 1:
+        raise DeepMotifError(f"the model has {p.shape[1]} outputs ({', '.join(task_names(model, p.shape[1]))}); "
+                             "give target= (an index or a task name) to say which one the labels are for")
+    t = 0 if target is None else check_target(target_index(model, target), p.shape[1], getattr(model, 'tasks', None))
+    return ranking_metrics(data.labels, p[:, t], data.source)
 
 # %% ../nbs/02_train.ipynb #0cb98743
 @dataclass
@@ -216,6 +222,14 @@ def _check_labels(train: SeqData, valid: SeqData) -> None:
     if len(np.unique(train.labels)) < 2: raise DeepMotifError(f"train ({train.source}): only one class among the labels")
     if len(np.unique(valid.labels)) < 2: raise DeepMotifError(f"valid ({valid.source}): only one class among the labels")
 
+def _check_one_output(model: nn.Module, train: SeqData) -> None:
+    "The model's output on one training sequence: logits with one column, the one the labels are for (no output is trained silently)."
+    p = next(model.parameters(), None)
+    with evaluating(model, p.device if p is not None else 'cpu') as (m, dev), torch.no_grad(): y = check_output(m(train.X[:1].to(dev)), 1)
+    if y.shape[1] != 1:
+        raise DeepMotifError(f"the model has {y.shape[1]} outputs ({', '.join(task_names(model, y.shape[1]))}) and the labels of "
+                             f"{train.source} are one per sequence; fit trains one output against them: build the model with n_outputs=1")
+
 def _patience_over(hist: History, hp: dict, e: int) -> bool:
     "True when `patience` epochs have passed since the best epoch (or the last restart) after epoch `e`."
     return hp['patience'] is not None and e - max(hist.best_epoch, _last_restart(hist)) >= hp['patience']
@@ -299,6 +313,7 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
                    lr_step=lr_step, lr_gamma=lr_gamma, weight_decay=weight_decay, weight_decay_after=weight_decay_after, restarts=restarts,
                    restart_below=restart_below)
     _check_labels(train, valid)
+    _check_one_output(model, train)
     ctx = dist_context()  # inside torchrun / --nproc: this rank of several; otherwise rank 0 of 1
     dev = get_device(device)
     model.to(dev)

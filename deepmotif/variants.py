@@ -11,7 +11,7 @@ from typing import Iterable, Iterator, NamedTuple, Sequence
 import numpy as np
 import torch
 from torch import nn
-from .core import DeepMotifError, DeepMotifWarning, Records, atomic_write, check_int, check_target, model_length
+from .core import DeepMotifError, DeepMotifWarning, Records, atomic_write, check_int, check_target, target_index, model_length
 from .data import one_hot
 from .genome import Genome
 from .train import predict_logits
@@ -281,13 +281,13 @@ def variant_effects(model: nn.Module,  # a model returning logits (N, n_outputs)
                     *, length: int | None = None,  # window length; None: the model's seq_length
                     batch_size: int = 256,  # windows per forward pass
                     device=None,  # None: CUDA when available
-                    target: int = 0,  # model output to score
+                    target: int | str = 0,  # model output to score: an index, or a name in model.tasks
                    ) -> VariantEffects:  # one row per ALT allele, in file order
     "Logits and probabilities of the reference and alternative window of every SNV, and their difference."
     vs, L, batch_size = _as_variants(variants), _model_length(model, length), check_int(batch_size, 'batch_size')
     with _genome(genome) as g: w = variant_windows(vs, g, L, vs.source)
     logits = predict_logits(model, torch.cat([w.X_ref, w.X_alt]), batch_size=batch_size, device=device)
-    t = check_target(target, logits.shape[1]) if len(logits) else 0
+    t = check_target(target_index(model, target), logits.shape[1], getattr(model, 'tasks', None)) if len(logits) else 0
     lr = logits[:len(w.X_ref), t][w.ref_index].numpy() if len(vs) else np.zeros(0, np.float32)
     la = logits[len(w.X_ref):, t].numpy() if len(vs) else np.zeros(0, np.float32)
     sig = lambda x: torch.sigmoid(torch.from_numpy(x)).numpy()

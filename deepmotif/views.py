@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from torch import nn
-from .core import DeepMotifError, atomic_write, check_int, check_X
+from .core import DeepMotifError, atomic_write, check_int, check_X, is_recurrent, batched_logits, check_target, target_index, task_names
 from .data import SeqData, jaspar_motifs, one_hot
 from .train import predict
 from .saliency import KINDS, saliency, saliency_kind, position_importance
@@ -25,9 +25,9 @@ from .grammar import spacing_table
 
 # %% auto #0
 __all__ = ['PANELS', 'MENU', 'LABEL_FILTERS', 'PREDICTION_FILTERS', 'View', 'OptimizedView', 'MotifView', 'menu_kind',
-           'is_recurrent', 'error_text', 'ViewSet', 'resolve', 'passing', 'neighbour', 'check_choice', 'sites',
-           'seq_title', 'panel_pngs', 'save_html', 'save_png', 'VariantView', 'variant_title', 'VariantSet',
-           'check_variant_choice', 'variant_view', 'variant_png', 'variant_section', 'save_variants_html',
+           'error_text', 'ViewSet', 'resolve', 'passing', 'neighbour', 'check_choice', 'sites', 'seq_title',
+           'panel_pngs', 'outputs_of', 'targeting', 'save_html', 'save_png', 'VariantView', 'variant_title',
+           'VariantSet', 'check_variant_choice', 'variant_view', 'variant_png', 'variant_section', 'save_variants_html',
            'SpacingView', 'GrammarSet', 'spacing_view', 'spacing_view_png']
 
 # %% ../nbs/07b_views.ipynb #8bf8c69a
@@ -40,7 +40,9 @@ class View(NamedTuple):
     label: int | None  # true label; None for unlabelled data
     prob: float  # predicted probability of the positive class
     saliency: torch.Tensor  # (1, 4, L): saliency(model, X[index:index + 1], kind=kind)
-    temporal: torch.Tensor | None  # (1, 2, L): temporal_scores(model, X[index:index + 1]); None without an LSTM
+    temporal: torch.Tensor | None  # (1, 2, L): temporal_scores(model, X[index:index + 1]); None without a recurrent layer
+    temporal_note: str | None = None  # why a recurrent model has no temporal scores (e.g. it reads only its full length)
+    task: str = 'positive'  # the output shown, as in 'p(HepG2)': a task name, or 'positive' for a model with one output
 
 class OptimizedView(NamedTuple):
     "What the optimized-input viewer shows."
@@ -69,10 +71,6 @@ def menu_kind(kind: str) -> str:
     return name
 LABEL_FILTERS = ('all', 'positive', 'negative')
 PREDICTION_FILTERS = ('all', 'correct', 'incorrect')
-
-def is_recurrent(model: nn.Module) -> bool:
-    "Whether `model` has an LSTM, and so temporal scores."
-    return hasattr(model, 'lstm')
 
 def error_text(e: Exception) -> str:
     "What to tell the user about `e`: our own errors as they are, others with their type."
@@ -112,6 +110,12 @@ def _length_problem(name: str, model: nn.Module, length: int) -> str:
             f"read them with read_sequences(..., length={L}) to see it")
 
 # %% ../nbs/07b_views.ipynb #10476a6b
+def _temporal_or_note(model: nn.Module, x: torch.Tensor, device, target: int = 0) -> torch.Tensor | str:
+    "temporal_scores(model, x), or the reason it has none as text (its panel shows the text; the other panels still show)."
+    from deepmotif.temporal import temporal_scores
+    try: return temporal_scores(model, x, device=device, target=target)
+    except DeepMotifError as e: return f'no temporal scores: {e}'
+
 class ViewSet:
     "Models and the sequences they are shown on, with their views, predictions and optimized inputs computed once."
     def __init__(self,
@@ -124,9 +128,10 @@ class ViewSet:
                  width: float = WIDTH, dpi: int = DPI,  # figure width (inches) and resolution
                  device=None,  # None: CUDA when available
                  threads: int | None = 1,  # CPU threads for every computation (restored after); None: torch's setting
+                 target: int | str = 0,  # the output shown of models with several (an index or a task name); a model with one shows it
                 ):
         _check_models(models, data, panels, opt_steps)
-        self.models, self.data, self.names = dict(models), data, list(models)
+        self.models, self.data, self.names, self.target = dict(models), data, list(models), target
         self.panels, self.opt_steps, self.opt_starts = tuple(panels), opt_steps, opt_starts
         self.threshold, self.width, self.dpi, self.device, self.threads = threshold, width, dpi, device, threads
         self.colors = {n: MODEL_COLORS[i % len(MODEL_COLORS)] for i, n in enumerate(self.names)}
@@ -141,26 +146,43 @@ class ViewSet:
             with _torch_threads(self.threads): self.memo[key] = compute()
         return self.memo[key]
 
+    def n_outputs(self, model: str) -> int:
+        "How many outputs `model` has (its output on the first sequence, checked once)."
+        return self.memoised(('n_outputs', model), lambda: batched_logits(self.models[model], self.data.X[:1], batch_size=1,
+                                                                          device=self.device).shape[1])
+
+    def target_of(self, model: str) -> int:
+        "The index of the output shown for `model`: `target` when it has several outputs, its only one otherwise."
+        T, m = self.n_outputs(model), self.models[model]
+        return 0 if T == 1 else check_target(target_index(m, self.target), T, getattr(m, 'tasks', None))
+
+    def task(self, model: str) -> str:
+        "The name of the output shown for `model`, as in 'p(HepG2)': its task name, or 'positive' for a model with one unnamed output."
+        T = self.n_outputs(model)
+        return 'positive' if T == 1 and not getattr(self.models[model], 'tasks', None) else task_names(self.models[model], T)[self.target_of(model)]
+
     def view(self, model: str, seq: int, kind: str = 'saliency') -> View:
         "The View of `model` on sequence index `seq` with the attribution method `kind` of the menu, computed once."
-        m, x, kind = self.models[model], self.data.X[seq:seq + 1], menu_kind(kind)
-        S = self.memoised(('saliency', model, seq, kind), lambda: ATTRIBUTION_METHODS[kind].fn(m, x, device=self.device))
-        T = None
+        m, x, kind, t = self.models[model], self.data.X[seq:seq + 1], menu_kind(kind), self.target_of(model)
+        S = self.memoised(('saliency', model, seq, kind, t), lambda: ATTRIBUTION_METHODS[kind].fn(m, x, device=self.device, target=t))
+        T = note = None
         if is_recurrent(m):
-            from deepmotif.temporal import temporal_scores
-            T = self.memoised(('temporal', model, seq), lambda: temporal_scores(m, x, device=self.device))
-        p = self.memoised(('prob', model, seq), lambda: float(predict(m, x, device=self.device)[0]))
+            T = self.memoised(('temporal', model, seq, t), lambda: _temporal_or_note(m, x, self.device, t))
+            if isinstance(T, str): T, note = None, T
+        p = self.memoised(('prob', model, seq, t), lambda: float(predict(m, x, device=self.device, target=t)[0]))
         label = None if self.data.labels is None else int(self.data.labels[seq])
-        return View(model, seq, self.data.ids[seq], kind, label, p, S, T)
+        return View(model, seq, self.data.ids[seq], kind, label, p, S, T, note, self.task(model))
 
     def predictions(self, model: str) -> np.ndarray:
-        "Predicted probabilities of `model` on all sequences, computed once."
-        return self.memoised(('predictions', model), lambda: predict(self.models[model], self.data.X, device=self.device))
+        "Predicted probabilities of the shown output of `model` on all sequences, computed once."
+        t = self.target_of(model)
+        return self.memoised(('predictions', model, t), lambda: predict(self.models[model], self.data.X, device=self.device, target=t))
 
     def optimized(self, model: str):
-        "optimize_input(model) for these sequences' length, computed once."
-        return self.memoised(('optimized', model), lambda: optimize_input(
-            self.models[model], length=self.data.length, steps=self.opt_steps, n_starts=self.opt_starts, device=self.device))
+        "optimize_input(model) of the shown output for these sequences' length, computed once."
+        t = self.target_of(model)
+        return self.memoised(('optimized', model, t), lambda: optimize_input(
+            self.models[model], length=self.data.length, steps=self.opt_steps, n_starts=self.opt_starts, device=self.device, target=t))
 
 # %% ../nbs/07b_views.ipynb #6c6b4d5c
 def resolve(vs: ViewSet, seq) -> int:  # an index or an id
@@ -220,9 +242,9 @@ def seq_title(vs: ViewSet, i: int) -> str:
 
 def _model_title(v: View, threshold: float) -> tuple:
     "Title text and colour of a model's panel: the probability against the true label."
-    if v.label is None: return f'p(positive) = {v.prob:.3f}', '#333333'
+    if v.label is None: return f'p({v.task}) = {v.prob:.3f}', '#333333'
     ok = (v.prob >= threshold) == bool(v.label)
-    return f"p(positive) = {v.prob:.3f}   true label {v.label}   {'correct' if ok else 'WRONG'}", '#009E73' if ok else '#D55E00'
+    return f"p({v.task}) = {v.prob:.3f}   true label {v.label}   {'correct' if ok else 'WRONG'}", '#009E73' if ok else '#D55E00'
 
 def _model_figure(vs: ViewSet, name: str) -> ModelFigure:
     if name not in vs.figures:
@@ -238,7 +260,7 @@ def _model_pngs(vs: ViewSet, out: dict, n: str, i: int, kind: str):
     if {'saliency', 'temporal'} & set(vs.panels):
         text, color = _model_title(v, vs.threshold)
         T = None if v.temporal is None else v.temporal[0]
-        out[('model', n)] = _model_figure(vs, n).draw(vs.data.X[i], v.saliency[0], T, text, color, v.kind)
+        out[('model', n)] = _model_figure(vs, n).draw(vs.data.X[i], v.saliency[0], T, text, color, v.kind, v.temporal_note)
     if 'optimized' in vs.panels and vs.opt_steps:
         out[('optimized', n)] = vs.memoised(('optimized png', n), lambda: optimized_png(
             vs.optimized(n).ppm, n, vs.opt_steps, float(vs.optimized(n).scores.max()), vs.width, vs.dpi))
@@ -289,8 +311,11 @@ def _page_pngs(vs: ViewSet, i: int, kind: str, show) -> tuple:
 
 def _probs_html(vs: ViewSet, i: int, kind: str, msgs: dict, shown: list) -> str:
     "One line with each shown model's probability of sequence `i`."
-    ps = [f'{html.escape(n)} {vs.view(n, i, kind).prob:.3f}' for n in shown if n not in msgs]
-    return f'<p class="probs">p(positive): {", ".join(ps)}</p>' if ps else ''
+    vs_ = [vs.view(n, i, kind) for n in shown if n not in msgs]
+    if not vs_: return ''
+    if len({v.task for v in vs_}) == 1:
+        return f'<p class="probs">p({html.escape(vs_[0].task)}): ' + ', '.join(f'{html.escape(v.model)} {v.prob:.3f}' for v in vs_) + '</p>'
+    return '<p class="probs">' + ', '.join(f'{html.escape(v.model)} p({html.escape(v.task)}) {v.prob:.3f}' for v in vs_) + '</p>'
 
 def _img(png: bytes, alt: str) -> str:
     "An <img> with `png` inlined."
@@ -300,15 +325,35 @@ def _img(png: bytes, alt: str) -> str:
 _STYLE = ('<style>body{font-family:sans-serif;margin:1em 2em;color:#222} img{display:block;margin:0} '
           'section{margin-bottom:2.5em} p.note{color:#D55E00} td,th{padding:0 8px;text-align:left}</style>')
 
+def outputs_of(vs: ViewSet, name: str) -> int:
+    "How many outputs model `name` has; 1 for a model that fails on one sequence (its panel says why)."
+    try: return vs.n_outputs(name)
+    except Exception: return 1
+
+def _outputs_text(vs: ViewSet, shown: list) -> str:
+    "'; output shown: K562 (of CTCF, K562, SP1)' when a shown model has several outputs, else ''."
+    many = [n for n in shown if outputs_of(vs, n) > 1]
+    if not many: return ''
+    return '; output shown: ' + ', '.join(f"{vs.task(n)} (of {', '.join(task_names(vs.models[n], vs.n_outputs(n)))})" for n in many[:1]) + \
+           ('' if len(many) == 1 else f' and the same output of {len(many) - 1} more')
+
 def _page_head(vs: ViewSet, title: str, kind: str, shown: list) -> list:
     "The page's head, title and the paragraph that says what it shows."
     esc = html.escape
     return [f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>',
             f'{_STYLE}</head><body>', f'<h1>{esc(title)}</h1>',
             f'<p>{len(vs.data)} sequences of length {vs.data.length} from {esc(str(vs.data.source))}; '
-            f"models: {esc(', '.join(shown))}; saliency: {esc(kind)}. Panels share one position "
+            f"models: {esc(', '.join(shown))}; saliency: {esc(kind)}{_outputs_text(vs, shown)}. Panels share one position "
             'axis: the input, per-position importance of every model (each scaled to its maximum), then per model its '
             'saliency-weighted input, saliency map and importance, temporal scores (recurrent models) and optimized input.</p>']
+
+@contextmanager
+def targeting(vs: ViewSet, target):
+    "A block in which `vs` shows output `target` (None: as it is); its target is restored after."
+    old = vs.target
+    if target is not None: vs.target = target
+    try: yield vs
+    finally: vs.target = old
 
 def save_html(vs: ViewSet,
               path: str | os.PathLike,  # the .html file to write
@@ -318,21 +363,24 @@ def save_html(vs: ViewSet,
               title: str = 'deepmotif dashboard',
               extra: str = '',  # HTML put after the sequences, e.g. a section of learned motifs or of variants
               verbose: bool = False,  # progress bar over the sequences
+              target=None,  # the output shown of models with several (an index or a task name); None: the ViewSet's
              ) -> Path:
     "Write a self-contained HTML page, PNG images inlined, with the panels of `seqs`; it opens without a kernel."
     from tqdm.auto import tqdm
-    idx, shown = _seq_list(vs, seqs), [n for n in vs.usable if show is None or n in show]
-    parts = _page_head(vs, title, kind, shown)
-    for i in tqdm(idx, desc='dashboard page', disable=not verbose):
-        pngs, msgs, alts = _page_pngs(vs, i, kind, show)
-        parts.append(f'<section><h2>{html.escape(seq_title(vs, i))}</h2>')
-        parts += [f'<p class="note">{html.escape(m)}</p>' for m in msgs.values()] + [_probs_html(vs, i, kind, msgs, shown)]
-        parts += [_img(p, a) for a, p in zip(alts, pngs)]
-        parts.append('</section>')
+    with targeting(vs, target):
+        idx, shown = _seq_list(vs, seqs), [n for n in vs.usable if show is None or n in show]
+        parts = _page_head(vs, title, kind, shown)
+        for i in tqdm(idx, desc='dashboard page', disable=not verbose): parts += _page_section(vs, i, kind, show, shown)
     parts.append(f'{extra}</body></html>\n')
     path = Path(path)
     atomic_write(path, lambda t: Path(t).write_text('\n'.join(parts), encoding='utf-8'))
     return path
+
+def _page_section(vs: ViewSet, i: int, kind: str, show, shown: list) -> list:
+    "The HTML of sequence `i`: its title, messages, probabilities and panels."
+    pngs, msgs, alts = _page_pngs(vs, i, kind, show)
+    return [f'<section><h2>{html.escape(seq_title(vs, i))}</h2>', *[f'<p class="note">{html.escape(m)}</p>' for m in msgs.values()],
+            _probs_html(vs, i, kind, msgs, shown), *[_img(p, a) for a, p in zip(alts, pngs)], '</section>']
 
 # %% ../nbs/07b_views.ipynb #12ee2f9a
 def save_png(vs: ViewSet,
@@ -340,19 +388,21 @@ def save_png(vs: ViewSet,
              seqs=(0,),  # sequence indices or ids
              *, kind: str = 'saliency',  # attribution method of the menu (MENU)
              show=None,  # names of the models to show; None: every usable one
+             target=None,  # the output shown of models with several (an index or a task name); None: the ViewSet's
             ) -> list:
     "Write one PNG per sequence, its panels stacked as on the page; returns the paths."
     from PIL import Image
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for i in _seq_list(vs, seqs):
-        imgs = [np.asarray(Image.open(io.BytesIO(p)).convert('RGB')) for p in _page_pngs(vs, i, kind, show)[0]]
-        w = max(a.shape[1] for a in imgs)
-        imgs = [np.pad(a, ((0, 0), (0, w - a.shape[1]), (0, 0)), constant_values=255) for a in imgs]
-        path = folder / f"{i:05d}_{re.sub(r'[^A-Za-z0-9_.-]+', '_', vs.data.ids[i])}.png"
-        atomic_write(path, lambda t: Path(t).write_bytes(png_bytes(np.concatenate(imgs))))
-        paths.append(path)
+    with targeting(vs, target):
+        for i in _seq_list(vs, seqs):
+            imgs = [np.asarray(Image.open(io.BytesIO(p)).convert('RGB')) for p in _page_pngs(vs, i, kind, show)[0]]
+            w = max(a.shape[1] for a in imgs)
+            imgs = [np.pad(a, ((0, 0), (0, w - a.shape[1]), (0, 0)), constant_values=255) for a in imgs]
+            path = folder / f"{i:05d}_{re.sub(r'[^A-Za-z0-9_.-]+', '_', vs.data.ids[i])}.png"
+            atomic_write(path, lambda t: Path(t).write_bytes(png_bytes(np.concatenate(imgs))))
+            paths.append(path)
     return paths
 
 # %% ../nbs/07b_views.ipynb #bed2a249

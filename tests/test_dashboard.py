@@ -244,7 +244,7 @@ def test_smaller_viewers(models, data):
     tv = TemporalViewer(models['cnn-rnn'], data, width=6, dpi=40)
     tv.select(4)
     assert same(tv.current.temporal, temporal_scores(models['cnn-rnn'], data.X[4:5]))
-    with pytest.raises(DeepMotifError, match='without an LSTM'): TemporalViewer(models['cnn'], data)
+    with pytest.raises(DeepMotifError, match='without a recurrent layer'): TemporalViewer(models['cnn'], data)
     ov = OptimizedInputViewer(models['cnn'], length=60, steps=4, n_starts=3, width=6, dpi=40)
     ref = optimize_input(models['cnn'], length=60, steps=4, n_starts=3)
     assert same(ov.current.pwm, ref.pwm)

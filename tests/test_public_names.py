@@ -13,13 +13,15 @@ FORMER_HOMES = [  # (module, name): names that moved, importable from their form
     ('deepmotif.commands', 'EXPLAIN_METHODS'), ('deepmotif.cli', 'EXPLAIN_METHODS'), ('deepmotif.cli', 'open_scores'),
     ('deepmotif.saliency', 'KINDS'), ('deepmotif.attribution', 'ATTRIBUTIONS'), ('deepmotif.attribution', 'attribution_method'),
     ('deepmotif.variants', 'variants_to_tsv'), ('deepmotif.scan', 'scan_to_track'), ('deepmotif.dashboard', 'MotifPanel'),
-    ('deepmotif.data', 'DeepMotifError'), ('deepmotif.models', 'evaluating'),
+    ('deepmotif.data', 'DeepMotifError'), ('deepmotif.models', 'evaluating'), ('deepmotif.temporal', 'VARIANTS'),
+    ('deepmotif.views', 'is_recurrent'), ('deepmotif.dashboard', 'is_recurrent'),
 ]
 
 NEW = [('deepmotif.core', n) for n in 'check_target target_index check_batch_size check_output batched_logits model_length read_text'.split()] + [
     ('deepmotif.genome', n) for n in 'peaks_on_genome data_chunks read_data'.split()] + [
     ('deepmotif.distributed', 'write_on_main'), ('deepmotif.attribution', 'ATTRIBUTION_METHODS'), ('deepmotif.attribution', 'method_name'),
-    ('deepmotif.views', 'MENU'), ('deepmotif.saliency', 'saliency_kind')] + [
+    ('deepmotif.views', 'MENU'), ('deepmotif.saliency', 'saliency_kind'), ('deepmotif.core', 'former'), ('deepmotif.core', 'is_recurrent'),
+    ('deepmotif.temporal', 'CUTS'), ('deepmotif.optimize', 'optimize_method'), ('deepmotif.plots', 'SCALES')] + [
     ('deepmotif.commands', n) for n in 'motifs_command spacing_report variants_command scan_command'.split()]
 
 

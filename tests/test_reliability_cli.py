@@ -71,7 +71,7 @@ CLI_CASES = [  # (arguments, fragment of the one-line message); '@x' is file x o
     (['explain', '@cnn', '@prose.txt.gz', '--out', '@e.npz', '--quiet'], 'prose.txt.gz line 1'),
     (['evaluate', '@cnn', '@unlabelled.fa', '--quiet'], 'no labels'),
     (['evaluate', '@cnn', '@TF_AC.seq', '--quiet'], 'only one class among the labels (all 10 are 1)'),
-    (['explain', '@cnn', '@ok.fa', '--out', '@e.npz', '--method', 'temporal', '--quiet'], 'need a recurrent model'),
+    (['explain', '@cnn', '@ok.fa', '--out', '@e.npz', '--method', 'temporal', '--quiet'], 'without a recurrent layer'),
     (['predict', '@cnn', '@ok.fa', '--out', '@folder', '--quiet'], 'is a folder'),
     (['train', '@ok.fa', '--arch', 'cnn', '--out', '@ok.fa', '--quiet'], 'exists and is not a folder'),
     (['train', '@ok.fa', '--arch', 'cnn', '--out', '@new', '--lr', '1e30', '--epochs', '2', '--quiet'], 'training diverged in epoch 1'),

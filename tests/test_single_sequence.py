@@ -8,7 +8,7 @@ from deepmotif.data import synthetic_dataset
 from deepmotif.models import build_model
 from deepmotif.train import predict, predict_logits
 from deepmotif.saliency import saliency, KINDS
-from deepmotif.temporal import temporal_scores, temporal_scores_reference, VARIANTS
+from deepmotif.temporal import temporal_scores, temporal_scores_reference, CUTS
 from deepmotif.attribution import ism, integrated_gradients, deeplift
 
 L = 24
@@ -40,9 +40,9 @@ CASES = [
     ('predict target=1', lambda m, X: predict(m, X, target=1), ('cnn-rnn',), lambda n: (n,)),
     ('predict_logits', lambda m, X: predict_logits(m, X), ('cnn', 'rnn', 'cnn-rnn'), lambda n: (n, 2)),
     *[(f'saliency {k}', lambda m, X, k=k: saliency(m, X, kind=k, target=1), ('cnn', 'cnn-rnn'), lambda n: (n, 4, L)) for k in KINDS],
-    *[(f'temporal_scores {v}', lambda m, X, v=v: temporal_scores(m, X, variant=v, target=1), ('rnn', 'cnn-rnn'), lambda n: (n, 2, L))
-      for v in VARIANTS],
-    ('temporal_scores_reference', lambda m, X: temporal_scores_reference(m, X, variant='strict'), ('cnn-rnn',), lambda n: (n, 2, L)),
+    *[(f'temporal_scores {c}', lambda m, X, c=c: temporal_scores(m, X, cut=c, target=1), ('rnn', 'cnn-rnn'), lambda n: (n, 2, L))
+      for c in CUTS],
+    ('temporal_scores_reference', lambda m, X: temporal_scores_reference(m, X, cut='input'), ('cnn-rnn',), lambda n: (n, 2, L)),
     ('ism', lambda m, X: ism(m, X), ('cnn',), lambda n: (n, 4, L)),
     ('integrated_gradients', lambda m, X: integrated_gradients(m, X, steps=8), ('cnn',), lambda n: (n, 4, L)),
     ('deeplift', lambda m, X: deeplift(m, X), ('cnn',), lambda n: (n, 4, L)),

@@ -1,0 +1,290 @@
+"Models written in plain torch, as a researcher brings them: every view explains them, or says in one sentence why not."
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from deepmotif.core import DeepMotifError
+from deepmotif.data import SeqData, synthetic_dataset
+from deepmotif.temporal import temporal_scores
+from deepmotif.saliency import saliency
+from deepmotif.views import ViewSet, panel_pngs
+
+
+class DanQ(nn.Module):
+    "Conv without padding, max pool, a BiGRU kept in self.rnn, max over positions; three outputs."
+    def __init__(self):
+        super().__init__()
+        self.conv, self.pool = nn.Conv1d(4, 6, 5), nn.MaxPool1d(3)
+        self.rnn, self.head = nn.GRU(6, 4, batch_first=True, bidirectional=True), nn.Linear(8, 3)
+    def forward(self, x):
+        return self.head(self.rnn(self.pool(self.conv(x).relu()).transpose(1, 2))[0].amax(1))
+
+
+class FlatLSTM(nn.Module):
+    "An LSTM whose outputs are flattened into a dense head: it reads only its full length."
+    def __init__(self, L):
+        super().__init__()
+        self.lstm, self.head = nn.LSTM(4, 2, batch_first=True, bidirectional=True), nn.Linear(4 * L, 1)
+    def forward(self, x):
+        return self.head(self.lstm(x.transpose(1, 2))[0].flatten(1))
+
+
+@pytest.fixture(scope='module')
+def data():
+    return synthetic_dataset('single', n=6, length=40, seed=0)
+
+
+def test_view_of_a_user_gru_equals_the_pure_functions(data):
+    torch.manual_seed(0)
+    m = DanQ().eval()
+    vs = ViewSet({'danq': m}, data, opt_steps=0)
+    v = vs.view('danq', 2)
+    torch.testing.assert_close(v.temporal, temporal_scores(m, data.X[2:3]), equal_nan=True)
+    torch.testing.assert_close(v.saliency, saliency(m, data.X[2:3]))
+    assert v.temporal_note is None and torch.isfinite(v.temporal[0, 0, -1])
+    out = panel_pngs(vs, 2)
+    assert out['messages'] == {} and out[('model', 'danq')][:4] == b'\x89PNG'
+
+
+def test_a_model_that_reads_only_its_length_gets_a_note_and_its_other_panels(data):
+    torch.manual_seed(0)
+    m = FlatLSTM(data.length).eval()
+    vs = ViewSet({'flat': m}, data, opt_steps=0)
+    v = vs.view('flat', 0)
+    assert v.temporal is None and 'reads only inputs of 40 bp' in v.temporal_note
+    torch.testing.assert_close(v.saliency, saliency(m, data.X[:1]))
+    out = panel_pngs(vs, 0)
+    assert out['messages'] == {} and out[('model', 'flat')][:4] == b'\x89PNG'
+    with pytest.raises(DeepMotifError, match='reads only inputs of 40 bp'):
+        temporal_scores(m, data.X[:1])
+
+
+# ---------------------------------------------------------------- your model in the CLI, by class_path (no pickle)
+import json, os, subprocess, sys
+from deepmotif.models import save_model, load_model
+from deepmotif.train import predict, evaluate
+from conftest import write_fasta
+
+BASSET = '''
+import torch
+from torch import nn
+class Basset(nn.Module):
+    "A Basset-like CNN: conv, BatchNorm, ReLU, max pool, flatten, dense; one output per task."
+    def __init__(self, n_tasks=3, length=40, filters=8):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv1d(4, filters, 7, padding=3), nn.BatchNorm1d(filters), nn.ReLU(), nn.MaxPool1d(4))
+        self.head = nn.Linear(filters * (length // 4), n_tasks)
+    def forward(self, x):
+        return self.head(self.body(x).flatten(1))
+'''
+CANARY = '''
+import pathlib
+def Net(*a, **k):
+    pathlib.Path(__file__).with_name('CALLED').write_text('x')
+'''
+
+
+@pytest.fixture(scope='module')
+def user_code(tmp_path_factory):
+    "A folder with the user's own module, on sys.path here and on PYTHONPATH for the command line."
+    d = tmp_path_factory.mktemp('code')
+    (d / 'user_basset.py').write_text(BASSET)
+    (d / 'user_canary.py').write_text(CANARY)
+    sys.path.insert(0, str(d))
+    yield d
+    sys.path.remove(str(d))
+
+
+@pytest.fixture(scope='module')
+def basset_dir(user_code, tmp_path_factory):
+    from user_basset import Basset
+    torch.manual_seed(0)
+    m = Basset(n_tasks=3, length=40).eval()
+    with torch.no_grad(): m.body[1].running_mean.uniform_(-0.1, 0.1)
+    out = tmp_path_factory.mktemp('models') / 'basset'
+    save_model(m, out, class_path='user_basset.Basset', init_args=dict(n_tasks=3, length=40), tasks=['CTCF', 'REST', 'SP1'], length=40)
+    return out
+
+
+def cli(user_code, *args):
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(user_code), os.environ.get('PYTHONPATH', '')])}
+    r = subprocess.run(['deepmotif', *map(str, args)], capture_output=True, text=True, env=env, timeout=600)
+    return r.returncode, r.stdout, r.stderr
+
+
+@pytest.fixture(scope='module')
+def fasta(tmp_path_factory):
+    d = synthetic_dataset('single', n=30, length=40, seed=3)
+    return write_fasta(tmp_path_factory.mktemp('data') / 'seqs.fa', d.seqs, d.labels), d
+
+
+def test_class_path_round_trip_in_python(basset_dir, fasta):
+    _, d = fasta
+    m = load_model(basset_dir)
+    assert type(m).__name__ == 'Basset' and m.tasks == ['CTCF', 'REST', 'SP1'] and m.seq_length == 40
+    from user_basset import Basset
+    ref = Basset(n_tasks=3, length=40)
+    from safetensors.torch import load_file
+    ref.load_state_dict(load_file(str(basset_dir / 'model.safetensors'))); ref.eval()
+    with torch.no_grad(): torch.testing.assert_close(m(d.X), ref(d.X))
+
+
+def test_predict_writes_one_column_per_task_or_the_target(user_code, basset_dir, fasta, tmp_path):
+    path, d = fasta
+    m = load_model(basset_dir)
+    rc, out, err = cli(user_code, 'predict', basset_dir, path, '--out', tmp_path / 'p.tsv', '--quiet')
+    assert rc == 0, err
+    rows = [l.split('\t') for l in (tmp_path / 'p.tsv').read_text().splitlines()]
+    assert rows[0] == ['id', 'probability_CTCF', 'probability_REST', 'probability_SP1']
+    np.testing.assert_allclose(np.array([r[1:] for r in rows[1:]], float), predict(m, d, target=None), rtol=1e-5, atol=1e-6)
+    for target in ('REST', '1'):
+        rc, out, err = cli(user_code, 'predict', basset_dir, path, '--out', tmp_path / 't.tsv', '--target', target, '--quiet')
+        assert rc == 0, err
+        rows = [l.split('\t') for l in (tmp_path / 't.tsv').read_text().splitlines()]
+        assert rows[0] == ['id', 'probability']
+        np.testing.assert_allclose(np.array([r[1] for r in rows[1:]], float), predict(m, d, target=1), rtol=1e-5, atol=1e-6)
+
+
+def test_explain_and_evaluate_take_a_target(user_code, basset_dir, fasta, tmp_path):
+    path, d = fasta
+    m = load_model(basset_dir)
+    rc, out, err = cli(user_code, 'explain', basset_dir, path, '--out', tmp_path / 'e.npz', '--target', 'SP1', '--quiet')
+    assert rc == 0, err
+    z = np.load(tmp_path / 'e.npz')
+    np.testing.assert_allclose(z['scores'], saliency(m, d, target=2).numpy(), rtol=1e-4, atol=1e-6)
+    assert str(z['target']) == 'SP1'
+    rc, out, err = cli(user_code, 'evaluate', basset_dir, path, '--quiet')
+    assert rc == 2 and 'the model has 3 outputs (CTCF, REST, SP1); give --target' in err and 'Traceback' not in err
+    rc, out, err = cli(user_code, 'evaluate', basset_dir, path, '--target', 'REST', '--json', '--quiet')
+    assert rc == 0, err
+    r = json.loads(out)
+    assert r['target'] == 'REST' and r['auroc'] == pytest.approx(evaluate(load_model(basset_dir), d, target=1)['auroc'], abs=1e-6)
+    rc, out, err = cli(user_code, 'predict', basset_dir, path, '--out', tmp_path / 'x.tsv', '--target', 'GATA1', '--quiet')
+    assert rc == 2 and "target = 'GATA1'" in err and not (tmp_path / 'x.tsv').exists()
+
+
+def test_a_folder_naming_a_function_runs_nothing(user_code, basset_dir, fasta, tmp_path):
+    path, _ = fasta
+    bad = tmp_path / 'bad'
+    import shutil
+    shutil.copytree(basset_dir, bad)
+    cfg = json.loads((bad / 'config.json').read_text())
+    for class_path, msg in [('user_canary.Net', 'names a function, not an nn.Module subclass; refused (nothing was called)'),
+                            ('os.system', 'not an nn.Module subclass'), ('nowhere_module.Net', "cannot import 'nowhere_module'")]:
+        (bad / 'config.json').write_text(json.dumps({**cfg, 'class_path': class_path}))
+        rc, out, err = cli(user_code, 'predict', bad, path, '--out', tmp_path / 'p.tsv', '--quiet')
+        assert rc == 2 and msg in err and 'config.json' in err and 'Traceback' not in err, err
+        with pytest.raises(DeepMotifError, match='config.json'): load_model(bad)
+    assert not (user_code / 'CALLED').exists() and not (tmp_path / 'p.tsv').exists()
+
+
+def test_evaluate_without_target_on_a_multi_output_model_is_refused_in_python_too(basset_dir, fasta):
+    _, d = fasta
+    m = load_model(basset_dir)
+    with pytest.raises(DeepMotifError, match='target'):
+        evaluate(m, d)
+
+
+# ---------------------------------------------------------------- several outputs in the dashboard and its page
+from deepmotif.dashboard import Dashboard
+from deepmotif.views import save_html
+from deepmotif.models import build_model
+
+
+@pytest.fixture(scope='module')
+def three_task(data):
+    torch.manual_seed(1)
+    m = DanQ().eval()
+    m.tasks = ['CTCF', 'REST', 'SP1']
+    return m
+
+
+def test_dashboard_state_equals_the_pure_functions_for_each_target(three_task, data):
+    torch.manual_seed(2)
+    single = build_model('cnn', n_filters=4).eval()
+    d = Dashboard({'danq': three_task, 'cnn': single}, data, target='REST', opt_steps=0)
+    assert d.state['target'] == 'REST' and d.target_select.layout.display != 'none'
+    assert d.target_select.options == (('CTCF', 0), ('REST', 1), ('SP1', 2))
+    for target, t in (('REST', 1), (2, 2), ('CTCF', 0)):
+        d.select(3, target=target)
+        v, x = d.view('danq'), data.X[3:4]
+        torch.testing.assert_close(v.saliency, saliency(three_task, x, target=t))
+        torch.testing.assert_close(v.temporal, temporal_scores(three_task, x, target=t), equal_nan=True)
+        assert v.prob == pytest.approx(float(predict(three_task, x, target=t)[0]), abs=1e-6)
+        assert v.task == ['CTCF', 'REST', 'SP1'][t] and d.target_select.value == t
+        np.testing.assert_allclose(d.predictions('danq'), predict(three_task, data, target=t), rtol=1e-6)
+        w = d.view('cnn')                                   # a model with one output shows it, whatever the target
+        assert w.task == 'positive' and w.prob == pytest.approx(float(predict(single, x)[0]), abs=1e-6)
+    d.select(target='GATA1')
+    assert "target = 'GATA1'" in d.status.text and d.state['target'] == 'CTCF'   # refused: nothing changed
+    d.target_select.value = 2                                 # the menu, as a user picks it
+    assert d.state['target'] == 'SP1' and d.view('danq').task == 'SP1'
+
+
+def test_page_names_the_output_it_shows(three_task, data, tmp_path):
+    vs = ViewSet({'danq': three_task}, data, opt_steps=0)
+    page = save_html(vs, tmp_path / 'p.html', [0, 1], target='SP1').read_text()
+    assert 'output shown: SP1 (of CTCF, REST, SP1)' in page and 'p(SP1):' in page and vs.target == 0
+    with pytest.raises(DeepMotifError, match="target = 'GATA1'"):
+        Dashboard({'danq': three_task}, data, target='GATA1', opt_steps=0)
+    single = Dashboard({'cnn': build_model('cnn', n_filters=4)}, data, opt_steps=0)
+    assert single.target_select.layout.display == 'none' and 'p(positive)' in save_html(single.viewset, tmp_path / 'q.html').read_text()
+
+
+# ---------------------------------------------------------------- one door: every entry point x every bad output
+from deepmotif.attribution import ism, integrated_gradients
+from deepmotif.optimize import optimize_input
+from deepmotif.train import fit
+from deepmotif.scan import scan
+
+BAD_OUTPUTS = {  # what forward returns -> the words of the one message
+    'shape (N,)': (lambda y: y[:, 0], 'one score per sequence; forward must return one tensor of logits (N, n_outputs): return y[:, None]'),
+    'tuple': (lambda y: (y, y), 'returned a tuple of 2 items; forward must return one tensor of logits'),
+    'dict': (lambda y: {'a': y}, 'returned a dict of 1 items; forward must return one tensor of logits'),
+    'wrong length': (lambda y: torch.cat([y, y]), 'forward must return one tensor of logits (N, n_outputs)'),
+    'profile (N, T, L)': (lambda y: y[:, :, None].expand(-1, -1, 5), 'forward must return one tensor of logits (N, n_outputs)'),
+}
+
+
+class Bad(nn.Module):
+    "A small CNN whose forward returns `how(logits)`; a GRU makes it recurrent, for temporal scores."
+    def __init__(self, how):
+        super().__init__()
+        self.conv, self.rnn, self.how = nn.Conv1d(4, 2, 3, padding=1), nn.GRU(2, 2, batch_first=True), how
+    def forward(self, x):
+        return self.how(self.rnn(self.conv(x).transpose(1, 2))[0].amax(1))
+
+
+@pytest.fixture(scope='module')
+def genome_fa(tmp_path_factory):
+    p = tmp_path_factory.mktemp('genome') / 'g.fa'
+    rng = np.random.default_rng(0)
+    p.write_text('>chr1\n' + ''.join(rng.choice(list('ACGT'), 300)) + '\n')
+    return p
+
+
+def entry_points(data, genome_fa):
+    pos, neg = np.flatnonzero(data.labels == 1), np.flatnonzero(data.labels == 0)
+    tr, va = data.subset([*pos[:2], *neg[:2]]), data.subset([pos[2], neg[2]])
+    vs = lambda m: panel_pngs(ViewSet({'bad': m}, data, opt_steps=0), 0)
+    def dashboard(m):  # the panel shows the message instead of raising
+        msg = vs(m)['messages'].get('bad', '')
+        raise DeepMotifError(msg)
+    return {'predict': lambda m: predict(m, data), 'evaluate': lambda m: evaluate(m, data), 'saliency': lambda m: saliency(m, data),
+            'ism': lambda m: ism(m, data.X[:2]), 'integrated_gradients': lambda m: integrated_gradients(m, data.X[:2], steps=4),
+            'temporal_scores': lambda m: temporal_scores(m, data.X[:2]), 'optimize_input': lambda m: optimize_input(m, length=40, steps=2),
+            'fit': lambda m: fit(m, tr, va, epochs=1, verbose=False), 'scan': lambda m: list(scan(m, genome_fa, length=40, stride=20)),
+            'dashboard': dashboard}
+
+
+@pytest.mark.parametrize('bad', list(BAD_OUTPUTS))
+def test_every_entry_point_gives_the_one_message(bad, data, genome_fa):
+    how, words = BAD_OUTPUTS[bad]
+    failures = {}
+    for name, run in entry_points(data, genome_fa).items():
+        torch.manual_seed(0)
+        try: run(Bad(how)); failures[name] = 'no error'
+        except DeepMotifError as e:
+            if words not in str(e): failures[name] = str(e)
+        except Exception as e: failures[name] = f'{type(e).__name__}: {e}'
+    assert not failures, failures
