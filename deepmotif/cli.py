@@ -126,7 +126,7 @@ def _add_demo(sub):
 def _run_dashboard(a) -> str:
     from deepmotif.commands import dashboard_command
     r = dashboard_command(a.model_dirs, a.data, a.out, ids=a.ids, n=_renamed(a, 'n_shown'), genome=a.genome, motifs=not a.no_motifs,
-                          opt_steps=a.opt_steps, device=a.device, verbose=not a.quiet, target=a.target)
+                          opt_steps=a.opt_steps, device=a.device, verbose=not a.quiet, target=a.target, region=a.region)
     return f"{len(r['ids'])} sequences, models {', '.join(r['models'])}\ndashboard: {r['out']}"
 
 def _add_dashboard(sub):
@@ -138,6 +138,8 @@ def _add_dashboard(sub):
     _former(p, '--n', 'n_shown')
     p.add_argument('--opt-steps', type=_positive_int, default=200, help='optimized-input steps per model (default 200)')
     p.add_argument('--no-motifs', action='store_true', help='leave the learned motifs out')
+    p.add_argument('--region', nargs=2, type=int, metavar=('START', 'END'),
+                   help='positions START to END-1 of every sequence (default: all up to 300 bp, else 150 bp around the strongest importance)')
     _genome_options(p, negatives=False); _target_option(p); _common(p, seed=False); p.set_defaults(run=_run_dashboard)
 
 # %% ../nbs/08_cli.ipynb #07ff9401

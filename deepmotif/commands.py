@@ -510,10 +510,11 @@ def dashboard_page(models: dict,  # name -> trained model
                    title: str = 'deepmotif dashboard',
                    verbose: bool = False,  # progress bar over the sequences drawn
                    target: int | str = 0,  # the output shown of models with several (an index or a task name; the page names it)
+                   region: tuple | None = None,  # (start, end) of the positions shown; None: all up to 300 bp, else a window per sequence
                   ) -> dict:  # out, ids, models
     "Write the static dashboard page of `models` on chosen sequences of `data`."
     from deepmotif.views import ViewSet, save_html, outputs_of
-    vs = ViewSet(models, data, opt_steps=opt_steps, opt_starts=opt_starts, device=device, threads=None, target=target)
+    vs = ViewSet(models, data, opt_steps=opt_steps, opt_starts=opt_starts, device=device, threads=None, target=target, region=region)
     for m in vs.usable:  # a target a model does not have is refused before anything is drawn
         if outputs_of(vs, m) > 1: vs.target_of(m)
     if ids is not None: seqs = _check_ids(data, ids)
@@ -551,6 +552,7 @@ def dashboard_command(model_dirs: list,  # folders written by save_model (train,
                       device: str | None = None,  # None: CUDA when available
                       verbose: bool = False,  # progress bar over the sequences drawn
                       target: int | str | None = None,  # the output shown of models with several; None: output 0 (the page names it)
+                      region: tuple | None = None,  # (start, end) of the positions shown; None: all up to 300 bp, else the window around the strongest importance
                      ) -> dict:  # out, ids, models
     "Write the static dashboard page of saved models on chosen sequences of a file, or on `ids`."
     out, n = output_file(out), check_int(n, 'n')
@@ -558,4 +560,4 @@ def dashboard_command(model_dirs: list,  # folders written by save_model (train,
     d = _page_data(data, genome, models)
     if ids is not None: _check_ids(d, ids)
     return dashboard_page(models, d, out, ids=ids, n=n, motifs=motifs, opt_steps=opt_steps, device=device, verbose=verbose,
-                          target=0 if target is None else target)
+                          target=0 if target is None else target, region=None if region is None else tuple(region))

@@ -16,7 +16,7 @@ from .optimize import METHODS, optimize_input, optimize_method
 from .render import WIDTH, DPI, MODEL_COLORS, CurvesFigure, optimized_logo_png, trajectory_png
 from .views import (View, OptimizedView, MotifView, PANELS, LABEL_FILTERS, PREDICTION_FILTERS, is_recurrent,
                              ViewSet, resolve, passing, neighbour, check_choice, panel_pngs, save_html, save_png,
-                             VariantView, SpacingView, MENU, menu_kind, targeting, outputs_of)
+                             VariantView, SpacingView, MENU, menu_kind, targeting, outputs_of, ZOOM_FROM, check_region)
 
 # %% auto #0
 __all__ = ['Dashboard', 'SaliencyViewer', 'TemporalViewer', 'OptimizedInputViewer', 'LivePlot']
@@ -61,7 +61,7 @@ class _State(Viewer):
         "Every control's value."
         return dict(seq=self.index, id=self.data.ids[self.index], model=self.model_select.value, kind=self.kind_select.value,
                     show=tuple(n for n in self.names if self.show[n].value), label=self.label_filter.value,
-                    prediction=self.prediction_filter.value, target=self.viewset.target)
+                    prediction=self.prediction_filter.value, target=self.viewset.target, region=self._region)
 
     @property
     def shown(self) -> list:
@@ -147,13 +147,19 @@ class _Navigation(_Following):
                label: str | None = None,  # label filter: 'all', 'positive' or 'negative'
                prediction: str | None = None,  # prediction filter: 'all', 'correct' or 'incorrect'
                target: int | str | None = None,  # the output shown of models with several: an index or a task name
+               region=None,  # (start, end) of the positions shown, 'whole', or 'auto' (the window around the strongest importance)
               ):
         "Set controls from code as a user would and redraw once; a bad value changes nothing and says why in the status line."
         with self.status.action():
             i = None if seq is None else resolve(self.viewset, seq)
             check_choice(self.viewset, model, kind, show, label, prediction)
             if target is not None: _check_target(self.viewset, target)
+            L = self.data.length
+            if region is not None and region not in ('whole', 'auto'): check_region(region, L)
             with self._batch():
+                if region is not None:
+                    self.viewset.region = None if region == 'auto' else (0, L) if region == 'whole' else check_region(region, L)
+                    self._dirty = True
                 if target is not None:
                     ref = _reference(self.viewset)
                     with targeting(self.viewset, target): index = self.viewset.target_of(ref) if ref else 0
@@ -234,13 +240,14 @@ class Dashboard(_State, _Navigation):
                  device=None,  # None: CUDA when available
                  threads: int | None = 1,  # CPU threads for the computations (restored after); None: torch's setting
                  target: int | str = 0,  # the output shown of models with several (an index or a task name); a model with one shows it
+                 region: tuple | None = None,  # (start, end) of the positions shown; None: all up to 300 bp, else the window around the strongest importance
                 ):
-        self.viewset = vs = ViewSet(models, data, panels=panels, opt_steps=opt_steps, opt_starts=opt_starts,
-                                    threshold=threshold, width=width, dpi=dpi, device=device, threads=threads, target=target)
+        self.viewset = vs = ViewSet(models, data, panels=panels, opt_steps=opt_steps, opt_starts=opt_starts, threshold=threshold,
+                                    width=width, dpi=dpi, device=device, threads=threads, target=target, region=region)
         check_choice(vs, kind=kind)
         _check_target(vs, target)
         self.models, self.data, self.names, self.problems, self.panels = vs.models, vs.data, vs.names, vs.problems, vs.panels
-        self._hold, self._dirty, self._drawn_input = 0, False, None
+        self._hold, self._dirty, self._drawn_input, self._region, self._placing = 0, False, None, (0, data.length), False
         self._build(kind)
         with self.status.action(): self._refresh()
 
@@ -253,6 +260,11 @@ class Dashboard(_State, _Navigation):
         self.target_select = _target_control(self.viewset)
         self.target_select.observe(lambda change: setattr(self.viewset, 'target', _target_value(self.viewset, change['new'])), 'value')
         self.target_select.observe(self._handler(follow=True), 'value')
+        L = self.data.length
+        self.region_slider = W.IntRangeSlider(value=(0, L), min=0, max=L, description='positions', continuous_update=False,
+                                              layout=W.Layout(width='520px', display=None if L > ZOOM_FROM or self.viewset.region else 'none'))
+        self.region_slider.observe(self._zoomed, 'value')
+        self.overview_image = W.Image(format='png')
         self.index_slider.observe(self._handler(follow=False), 'value')
         for w in (self.label_filter, self.prediction_filter, self.model_select): w.observe(self._handler(follow=True), 'value')
         for w in (self.kind_select, *self.show.values()): w.observe(self._handler(follow=False), 'value')
@@ -261,15 +273,29 @@ class Dashboard(_State, _Navigation):
         self.next_button.on_click(lambda b: self.next())
         controls = [W.HBox([self.prev_button, self.index_slider, self.next_button, self.id_box]),
                     W.HBox([self.label_filter, self.prediction_filter, self.model_select, self.kind_select, self.target_select]),
-                    W.HBox([W.Label('show:'), *self.show.values()])]
-        panels = [self.input_image] * ('input' in self.panels) + [self.compare_image] * ('compare' in self.panels)
+                    W.HBox([W.Label('show:'), *self.show.values()]), self.region_slider]
+        panels = ([self.overview_image] + [self.input_image] * ('input' in self.panels) +
+                  [self.compare_image] * ('compare' in self.panels))
         self.widget = W.VBox(controls + [self.status, self.info] + panels + [self.boxes[n] for n in self.names])
+
+    def _zoomed(self, change):
+        "The zoom control moved by a user: show that window from now on."
+        if self._placing: return
+        self.viewset.region = tuple(change['new'])
+        self._handler(follow=False)(change)
 
     def _refresh(self):
         "Redraw every panel for the current controls."
         i, show = self.index, [n for n in self.names if self.show[n].value]
         out = panel_pngs(self.viewset, i, self.kind_select.value, show)
-        if 'input' in out and self._drawn_input != i: self.input_image.value, self._drawn_input = out['input'], i
+        self._region = out['region']
+        if tuple(self.region_slider.value) != self._region:  # the window shown, without fixing it
+            self._placing = True
+            try: self.region_slider.value = self._region
+            finally: self._placing = False
+        self.overview_image.layout.display = None if 'overview' in out else 'none'
+        if 'overview' in out: self.overview_image.value = out['overview']
+        if 'input' in out and self._drawn_input != (i, self._region): self.input_image.value, self._drawn_input = out['input'], (i, self._region)
         if 'compare' in out: self.compare_image.value = out['compare']
         for n in self.names:
             self.boxes[n].layout.display = None if self.show[n].value else 'none'

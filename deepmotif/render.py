@@ -10,9 +10,10 @@ from .data import ALPHABET
 from .plots import BASE_COLORS, logo_matrix, plot_logo, saliency_to_matrix, plot_saliency, plot_temporal
 
 # %% auto #0
-__all__ = ['WIDTH', 'DPI', 'LEFT', 'RIGHT', 'MODEL_COLORS', 'UNSIGNED', 'agg_figure', 'stacked_figure', 'png_bytes', 'figure_png',
-           'Blit', 'Letters', 'Sites', 'InputFigure', 'ModelFigure', 'CompareFigure', 'optimized_png', 'VariantFigure',
-           'spacing_png', 'optimized_logo_png', 'trajectory_png', 'motif_logos_png', 'motif_table_html', 'CurvesFigure']
+__all__ = ['WIDTH', 'DPI', 'LEFT', 'RIGHT', 'MODEL_COLORS', 'UNSIGNED', 'label_from', 'agg_figure', 'stacked_figure', 'png_bytes',
+           'figure_png', 'Blit', 'Letters', 'Sites', 'InputFigure', 'ModelFigure', 'CompareFigure', 'optimized_png',
+           'OverviewFigure', 'VariantFigure', 'spacing_png', 'optimized_logo_png', 'trajectory_png', 'motif_logos_png',
+           'motif_table_html', 'CurvesFigure']
 
 # %% ../nbs/07a_render.ipynb #69ee5312
 WIDTH, DPI = 11.0, 80  # every dashboard figure: width in inches, pixels per inch
@@ -24,6 +25,14 @@ def _position_axis(ax, L: int):
     ax.set_xlim(-0.5, L - 0.5)
     ticks = np.arange(0, L, max(1, L // 10 // 5 * 5 or 1))
     ax.set_xticks(ticks); ax.set_xticklabels(ticks)
+
+def label_from(fig, start: int) -> None:
+    "Label the position axes of `fig` from `start` (a figure drawn for a window that starts at `start` of a longer input)."
+    for ax in fig.axes:
+        ticks = ax.get_xticks()
+        if len(ticks) and ax.get_xlim()[0] == -0.5:
+            ticks = ticks[(ticks >= 0) & (ticks <= ax.get_xlim()[1])]
+            ax.set_xticks(ticks); ax.set_xticklabels((ticks + start).astype(int))
 
 def agg_figure(width: float,  # inches
                height: float,  # inches
@@ -277,8 +286,10 @@ class CompareFigure:
 def optimized_png(pwm,  # (4, L) PPM of an optimized input
                   name: str,  # model name
                   steps: int,  # optimisation steps it took
-                  score: float,  # its probability of the positive class
-                  width: float = WIDTH, dpi: int = DPI) -> bytes:
+                  score: float,  # its probability of the output it maximised
+                  width: float = WIDTH, dpi: int = DPI,
+                  task: str = 'positive',  # that output's name, as in 'p(HepG2)'
+                 ) -> bytes:
     "PNG of a model's optimized input as an information logo (letter heights from `logo_matrix`)."
     fig, (ax,) = stacked_figure([0.6], width, dpi, top=0.3)
     Letters(ax).update(logo_matrix(pwm, 'information').values.T)
@@ -286,8 +297,32 @@ def optimized_png(pwm,  # (4, L) PPM of an optimized input
     _ylabel(ax, 'optimized\ninput (bits)', pad=10)
     _position_axis(ax, pwm.shape[1])
     fig.text(LEFT / width, 1 - 0.05 / fig.get_figheight(), f'{name}: optimized input ({steps} steps), '
-             f'p(positive) = {score:.3f}', va='top', fontsize=9)
+             f'p({task}) = {score:.3f}', va='top', fontsize=9)
     return Blit(fig).png()
+
+class OverviewFigure:
+    "The whole input of a long sequence as one strip: every model's importance (scaled) and the window the panels below show."
+    def __init__(self, names, colors, L: int, width: float = WIDTH, dpi: int = DPI):
+        from matplotlib.patches import Rectangle
+        self.fig, (ax,) = stacked_figure([0.35], width, dpi, top=0.25)
+        self.blit, self.L = Blit(self.fig), L
+        x = np.arange(L)
+        self.lines = {n: self.blit.add(ax.plot(x, np.zeros(L), color=c, lw=0.8)[0]) for n, c in zip(names, colors)}
+        self.window = self.blit.add(ax.add_patch(Rectangle((-0.5, 0), 1, 1, transform=ax.get_xaxis_transform(), facecolor='#0072B2',
+                                                           alpha=0.15, edgecolor='#0072B2', lw=1)))
+        ax.set_ylim(0, 1.1); ax.set_yticks([]); _ylabel(ax, 'whole\ninput', pad=10)
+        _position_axis(ax, L)
+        self.title = self.blit.add(self.fig.text(LEFT / width, 1 - 0.04 / self.fig.get_figheight(), '', va='top', fontsize=9))
+
+    def draw(self, importances: dict, region: tuple) -> bytes:  # name -> (L,) importance; (start, end) shown below
+        "PNG of the whole input's importance lines with the shown window marked."
+        for n, imp in importances.items():
+            imp = np.asarray(imp, dtype=np.float64)
+            self.lines[n].set_ydata(imp / (imp.max() or 1.0))
+        a, b = region
+        self.window.set_x(a - 0.5); self.window.set_width(b - a)
+        self.title.set_text(f'whole input ({self.L} bp): the panels below show positions {a} to {b - 1}')
+        return self.blit.png()
 
 # %% ../nbs/07a_render.ipynb #b3f50478
 def _relative_axis(ax, W: int, centre: int):

@@ -18,17 +18,18 @@ from .saliency import KINDS, saliency, saliency_kind, position_importance
 from .attribution import ATTRIBUTION_METHODS, method_name
 from .optimize import optimize_input
 from .render import (WIDTH, DPI, MODEL_COLORS, InputFigure, ModelFigure, CompareFigure, VariantFigure, optimized_png,
-                              png_bytes, spacing_png)
+                              png_bytes, spacing_png, OverviewFigure, label_from)
 from .genome import Genome
 from .variants import VariantEffects, VariantSaliency, read_variants, variant_effects, variant_saliency
 from .grammar import spacing_table
 
 # %% auto #0
-__all__ = ['PANELS', 'MENU', 'LABEL_FILTERS', 'PREDICTION_FILTERS', 'View', 'OptimizedView', 'MotifView', 'menu_kind',
-           'error_text', 'ViewSet', 'resolve', 'passing', 'neighbour', 'check_choice', 'sites', 'seq_title',
-           'panel_pngs', 'outputs_of', 'targeting', 'save_html', 'save_png', 'VariantView', 'variant_title',
-           'VariantSet', 'check_variant_choice', 'variant_view', 'variant_png', 'variant_section', 'save_variants_html',
-           'SpacingView', 'GrammarSet', 'spacing_view', 'spacing_view_png']
+__all__ = ['PANELS', 'MENU', 'LABEL_FILTERS', 'PREDICTION_FILTERS', 'ZOOM_FROM', 'ZOOM_WIDTH', 'View', 'OptimizedView',
+           'MotifView', 'menu_kind', 'error_text', 'check_region', 'ViewSet', 'resolve', 'passing', 'neighbour',
+           'check_choice', 'sites', 'seq_title', 'region_of', 'panel_pngs', 'outputs_of', 'targeting', 'regioned',
+           'save_html', 'save_png', 'VariantView', 'variant_title', 'VariantSet', 'check_variant_choice',
+           'variant_view', 'variant_png', 'variant_section', 'save_variants_html', 'SpacingView', 'GrammarSet',
+           'spacing_view', 'spacing_view_png']
 
 # %% ../nbs/07b_views.ipynb #8bf8c69a
 class View(NamedTuple):
@@ -110,6 +111,17 @@ def _length_problem(name: str, model: nn.Module, length: int) -> str:
             f"read them with read_sequences(..., length={L}) to see it")
 
 # %% ../nbs/07b_views.ipynb #10476a6b
+ZOOM_FROM, ZOOM_WIDTH = 300, 150  # inputs longer than ZOOM_FROM bp open on a window of ZOOM_WIDTH bp (about 5 pixels per base)
+
+def check_region(region, L: int) -> tuple | None:
+    "`region` as (start, end) with 0 <= start < end <= L, or None; else a DeepMotifError."
+    if region is None: return None
+    try: a, b = region
+    except (TypeError, ValueError): a = b = None
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (a, b)) or not 0 <= a < b <= L:
+        raise DeepMotifError(f"region = {region!r}; must be (start, end) with 0 <= start < end <= {L}")
+    return int(a), int(b)
+
 def _temporal_or_note(model: nn.Module, x: torch.Tensor, device, target: int = 0) -> torch.Tensor | str:
     "temporal_scores(model, x), or the reason it has none as text (its panel shows the text; the other panels still show)."
     from deepmotif.temporal import temporal_scores
@@ -129,9 +141,11 @@ class ViewSet:
                  device=None,  # None: CUDA when available
                  threads: int | None = 1,  # CPU threads for every computation (restored after); None: torch's setting
                  target: int | str = 0,  # the output shown of models with several (an index or a task name); a model with one shows it
+                 region: tuple | None = None,  # (start, end) of the positions shown; None: all up to ZOOM_FROM bp, else a window (region_of)
                 ):
         _check_models(models, data, panels, opt_steps)
         self.models, self.data, self.names, self.target = dict(models), data, list(models), target
+        self.region = check_region(region, data.length)
         self.panels, self.opt_steps, self.opt_starts = tuple(panels), opt_steps, opt_starts
         self.threshold, self.width, self.dpi, self.device, self.threads = threshold, width, dpi, device, threads
         self.colors = {n: MODEL_COLORS[i % len(MODEL_COLORS)] for i, n in enumerate(self.names)}
@@ -246,46 +260,77 @@ def _model_title(v: View, threshold: float) -> tuple:
     ok = (v.prob >= threshold) == bool(v.label)
     return f"p({v.task}) = {v.prob:.3f}   true label {v.label}   {'correct' if ok else 'WRONG'}", '#009E73' if ok else '#D55E00'
 
-def _model_figure(vs: ViewSet, name: str) -> ModelFigure:
-    if name not in vs.figures:
-        vs.figures[name] = ModelFigure(name, vs.data.length, saliency='saliency' in vs.panels, color=vs.colors[name],
-                                       temporal='temporal' in vs.panels and is_recurrent(vs.models[name]),
-                                       width=vs.width, dpi=vs.dpi)
-    return vs.figures[name]
+def _model_figure(vs: ViewSet, name: str, L: int | None = None) -> ModelFigure:
+    "A new figure of model `name`'s panels for `L` positions (None: the whole input)."
+    return ModelFigure(name, L or vs.data.length, saliency='saliency' in vs.panels, color=vs.colors[name],
+                       temporal='temporal' in vs.panels and is_recurrent(vs.models[name]), width=vs.width, dpi=vs.dpi)
 
 # %% ../nbs/07b_views.ipynb #bdc974c7
-def _model_pngs(vs: ViewSet, out: dict, n: str, i: int, kind: str):
-    "Add model `n`'s panels of sequence `i` to `out`; return its per-position importance."
-    v = vs.view(n, i, kind)
+def region_of(vs: ViewSet, i: int, kind: str = 'saliency', show=None) -> tuple:
+    "The positions (start, end) the panels of sequence `i` show: `vs.region`, the whole input up to ZOOM_FROM bp, else the ZOOM_WIDTH window around the strongest importance."
+    L = vs.data.length
+    if vs.region is not None: return vs.region
+    if L <= ZOOM_FROM: return 0, L
+    imp = None
+    for n in [n for n in vs.usable if show is None or n in show]:
+        try: imp = position_importance(vs.view(n, i, kind).saliency[0]).numpy(); break
+        except Exception: continue
+    c, w = (int(np.argmax(imp)) if imp is not None else L // 2), min(ZOOM_WIDTH, L)
+    a = min(max(0, c - w // 2), L - w)
+    return a, a + w
+
+def _cut_sites(where: list, a: int, b: int) -> list:
+    "Planted sites that overlap the window (a, b), in its coordinates."
+    return [(name, max(s, a) - a, min(e, b) - a, strand) for name, s, e, strand in where if s < b and e > a]
+
+def _windowed(vs: ViewSet, key, make, a: int):
+    "The figure cached under `key` (made by `make()`), its positions labelled from `a`."
+    if key not in vs.figures: vs.figures[key], vs.figures[(key, 'start')] = make(), 0
+    f = vs.figures[key]
+    if vs.figures[(key, 'start')] != a:
+        label_from(f.fig, a); f.blit.invalidate(); vs.figures[(key, 'start')] = a
+    return f
+
+def _model_pngs(vs: ViewSet, out: dict, n: str, i: int, kind: str, region: tuple):
+    "Add model `n`'s panels of sequence `i` (positions `region`) to `out`; return its per-position importance over the whole input."
+    v, (a, b) = vs.view(n, i, kind), region
     if {'saliency', 'temporal'} & set(vs.panels):
         text, color = _model_title(v, vs.threshold)
-        T = None if v.temporal is None else v.temporal[0]
-        out[('model', n)] = _model_figure(vs, n).draw(vs.data.X[i], v.saliency[0], T, text, color, v.kind, v.temporal_note)
+        T = None if v.temporal is None else v.temporal[0][:, a:b]
+        fig = _windowed(vs, (n, b - a), lambda: _model_figure(vs, n, b - a), a)
+        out[('model', n)] = fig.draw(vs.data.X[i][:, a:b], v.saliency[0][:, a:b], T, text, color, v.kind, v.temporal_note)
     if 'optimized' in vs.panels and vs.opt_steps:
-        out[('optimized', n)] = vs.memoised(('optimized png', n), lambda: optimized_png(
-            vs.optimized(n).ppm, n, vs.opt_steps, float(vs.optimized(n).scores.max()), vs.width, vs.dpi))
+        t = vs.target_of(n)
+        out[('optimized', n)] = vs.memoised(('optimized png', n, t), lambda: optimized_png(
+            vs.optimized(n).ppm, n, vs.opt_steps, float(vs.optimized(n).scores.max()), vs.width, vs.dpi, task=vs.task(n)))
     return position_importance(v.saliency[0]).numpy()
 
 def panel_pngs(vs: ViewSet,
                i: int,  # sequence index
                kind: str = 'saliency',  # attribution method of the menu (MENU)
                show=None,  # names of the models to draw; None: every usable one
+               region=None,  # (start, end) of the positions drawn; None: region_of(vs, i)
               ) -> dict:
-    "PNG bytes of every panel of sequence `i`, keyed 'input', 'compare', ('model', name), ('optimized', name); and 'messages'."
-    out, imps, where = {'messages': {}}, {}, sites(vs, i)
+    "PNG bytes of every panel of sequence `i`, keyed 'overview' (a window of a long input), 'input', 'compare', ('model', name), ('optimized', name); 'messages' and 'region'."
+    L = vs.data.length
+    a, b = check_region(region, L) or region_of(vs, i, kind, show)
+    out, imps, where = {'messages': {}, 'region': (a, b)}, {}, sites(vs, i)
     if 'input' in vs.panels:
-        if '<input>' not in vs.figures: vs.figures['<input>'] = InputFigure(vs.data.length, vs.width, vs.dpi)
-        out['input'] = vs.figures['<input>'].draw(vs.data.X[i], seq_title(vs, i), where)
+        fig = _windowed(vs, ('<input>', b - a), lambda: InputFigure(b - a, vs.width, vs.dpi), a)
+        out['input'] = fig.draw(vs.data.X[i][:, a:b], seq_title(vs, i), _cut_sites(where, a, b))
     for n in (vs.names if show is None else [n for n in vs.names if n in show]):
         if n in vs.problems:
             out['messages'][n] = vs.problems[n]; continue
-        try: imps[n] = _model_pngs(vs, out, n, i, kind)
+        try: imps[n] = _model_pngs(vs, out, n, i, kind, (a, b))
         except Exception as e: out['messages'][n] = f'{n}: {error_text(e)}'
     if 'compare' in vs.panels:
-        key = ('<compare>', tuple(imps))
-        if key not in vs.figures:
-            vs.figures[key] = CompareFigure(list(imps), [vs.colors[n] for n in imps], vs.data.length, vs.width, vs.dpi)
-        out['compare'] = vs.figures[key].draw(imps, where)
+        fig = _windowed(vs, ('<compare>', tuple(imps), b - a),
+                        lambda: CompareFigure(list(imps), [vs.colors[n] for n in imps], b - a, vs.width, vs.dpi), a)
+        out['compare'] = fig.draw({n: imp[a:b] for n, imp in imps.items()}, _cut_sites(where, a, b))
+    if (a, b) != (0, L) and imps:
+        key = ('<overview>', tuple(imps))
+        if key not in vs.figures: vs.figures[key] = OverviewFigure(list(imps), [vs.colors[n] for n in imps], L, vs.width, vs.dpi)
+        out['overview'] = vs.figures[key].draw(imps, (a, b))
     return out
 
 # %% ../nbs/07b_views.ipynb #2515c267
@@ -297,6 +342,7 @@ def _seq_list(vs: ViewSet, seqs) -> list:
 def _alt(vs: ViewSet, key) -> str:
     "What the panel under `key` of `panel_pngs` shows, in words (the page's alt text)."
     if key == 'input': return 'input sequence'
+    if key == 'overview': return "whole input: every model's importance, and the window the panels show"
     if key == 'compare': return 'model comparison: per-position importance of every model'
     kind, n = key
     if kind == 'optimized': return f'{n}: optimized input'
@@ -305,7 +351,7 @@ def _alt(vs: ViewSet, key) -> str:
 def _page_pngs(vs: ViewSet, i: int, kind: str, show) -> tuple:
     "(panel PNGs in page order, messages, their alt texts) of sequence `i`."
     out = panel_pngs(vs, i, kind, show)
-    keys = [k for k in ('input', 'compare') if k in out]
+    keys = [k for k in ('overview', 'input', 'compare') if k in out]
     for n in vs.names: keys += [(k, n) for k in ('model', 'optimized') if (k, n) in out]
     return [out[k] for k in keys], out['messages'], [_alt(vs, k) for k in keys]
 
@@ -355,6 +401,14 @@ def targeting(vs: ViewSet, target):
     try: yield vs
     finally: vs.target = old
 
+@contextmanager
+def regioned(vs: ViewSet, region):
+    "A block in which `vs` shows positions `region` (None: as it is); its region is restored after."
+    old = vs.region
+    if region is not None: vs.region = check_region(region, vs.data.length)
+    try: yield vs
+    finally: vs.region = old
+
 def save_html(vs: ViewSet,
               path: str | os.PathLike,  # the .html file to write
               seqs=(0,),  # sequence indices or ids
@@ -364,10 +418,11 @@ def save_html(vs: ViewSet,
               extra: str = '',  # HTML put after the sequences, e.g. a section of learned motifs or of variants
               verbose: bool = False,  # progress bar over the sequences
               target=None,  # the output shown of models with several (an index or a task name); None: the ViewSet's
+              region=None,  # (start, end) of the positions shown; None: the ViewSet's (region_of)
              ) -> Path:
     "Write a self-contained HTML page, PNG images inlined, with the panels of `seqs`; it opens without a kernel."
     from tqdm.auto import tqdm
-    with targeting(vs, target):
+    with targeting(vs, target), regioned(vs, region):
         idx, shown = _seq_list(vs, seqs), [n for n in vs.usable if show is None or n in show]
         parts = _page_head(vs, title, kind, shown)
         for i in tqdm(idx, desc='dashboard page', disable=not verbose): parts += _page_section(vs, i, kind, show, shown)
@@ -389,13 +444,14 @@ def save_png(vs: ViewSet,
              *, kind: str = 'saliency',  # attribution method of the menu (MENU)
              show=None,  # names of the models to show; None: every usable one
              target=None,  # the output shown of models with several (an index or a task name); None: the ViewSet's
+             region=None,  # (start, end) of the positions shown; None: the ViewSet's (region_of)
             ) -> list:
     "Write one PNG per sequence, its panels stacked as on the page; returns the paths."
     from PIL import Image
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    with targeting(vs, target):
+    with targeting(vs, target), regioned(vs, region):
         for i in _seq_list(vs, seqs):
             imgs = [np.asarray(Image.open(io.BytesIO(p)).convert('RGB')) for p in _page_pngs(vs, i, kind, show)[0]]
             w = max(a.shape[1] for a in imgs)

@@ -288,3 +288,59 @@ def test_every_entry_point_gives_the_one_message(bad, data, genome_fa):
             if words not in str(e): failures[name] = str(e)
         except Exception as e: failures[name] = f'{type(e).__name__}: {e}'
     assert not failures, failures
+
+
+# ---------------------------------------------------------------- long inputs: a window, an overview, a zoom
+from deepmotif.views import region_of, ZOOM_WIDTH, ZOOM_FROM
+from deepmotif.saliency import position_importance
+
+
+@pytest.fixture(scope='module')
+def long_data():
+    return synthetic_dataset('single', n=3, length=1000, seed=0)
+
+
+def test_a_long_input_opens_on_its_strongest_window(long_data):
+    torch.manual_seed(0)
+    m = build_model('cnn', n_filters=4).eval()
+    d = Dashboard({'cnn': m}, long_data, opt_steps=0)
+    for i in range(len(long_data)):
+        d.select(i)
+        a, b = d.state['region']
+        imp = position_importance(saliency(m, long_data.X[i:i + 1])[0]).numpy()
+        assert b - a == ZOOM_WIDTH and a <= imp.argmax() < b and d.overview_image.layout.display != 'none'
+        torch.testing.assert_close(torch.as_tensor(d.viewset.figures[('cnn', ZOOM_WIDTH)].heat.get_array()),
+                                   saliency(m, long_data.X[i:i + 1])[0, :, a:b].double())
+    ax = d.viewset.figures[('cnn', ZOOM_WIDTH)].fig.axes[0]
+    assert ax.get_window_extent().width / ZOOM_WIDTH >= 4          # pixels per base at the default width
+    d.select(region=(100, 400))
+    assert d.state['region'] == (100, 400) and tuple(d.region_slider.value) == (100, 400)
+    d.next(); assert d.state['region'] == (100, 400)                # a region chosen stays for every sequence
+    d.region_slider.value = (0, 1000)                               # the zoom control, as a user drags it
+    assert d.state['region'] == (0, 1000) and d.overview_image.layout.display == 'none'
+    d.select(region=(900, 1200))
+    assert 'region = (900, 1200)' in d.status.text and d.state['region'] == (0, 1000)
+    d.select(region='auto'); assert d.state['region'][1] - d.state['region'][0] == ZOOM_WIDTH
+
+
+def test_short_inputs_are_shown_whole_without_a_zoom_control(data):
+    d = Dashboard({'cnn': build_model('cnn', n_filters=4)}, data, opt_steps=0)
+    assert d.state['region'] == (0, data.length) and d.region_slider.layout.display == 'none'
+    assert d.overview_image.layout.display == 'none'
+
+
+def test_dashboard_command_region(user_code, tmp_path, long_data):
+    torch.manual_seed(0)
+    m = build_model('cnn', n_filters=4)
+    save_model(m, tmp_path / 'm', seq_length=1000)
+    fa = write_fasta(tmp_path / 'long.fa', long_data.seqs, long_data.labels)
+    rc, out, err = cli(user_code, 'dashboard', tmp_path / 'm', fa, '--out', tmp_path / 'p.html', '--no-motifs', '--opt-steps', 1,
+                       '--n-shown', 1, '--quiet')
+    assert rc == 0, err
+    assert 'alt="whole input: every model' in (tmp_path / 'p.html').read_text()      # the overview of a 1,000-bp input
+    rc, out, err = cli(user_code, 'dashboard', tmp_path / 'm', fa, '--out', tmp_path / 'q.html', '--no-motifs', '--opt-steps', 1,
+                       '--n-shown', 1, '--region', 0, 1000, '--quiet')
+    assert rc == 0, err
+    assert 'alt="whole input' not in (tmp_path / 'q.html').read_text()
+    rc, out, err = cli(user_code, 'dashboard', tmp_path / 'm', fa, '--out', tmp_path / 'r.html', '--no-motifs', '--region', 10, 5, '--quiet')
+    assert rc == 2 and 'region = (10, 5)' in err and not (tmp_path / 'r.html').exists()
