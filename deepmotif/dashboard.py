@@ -13,7 +13,7 @@ from .core import DeepMotifError, task_names
 from .data import SeqData
 from .saliency import KINDS
 from .optimize import METHODS, optimize_input, optimize_method
-from .render import WIDTH, DPI, MODEL_COLORS, CurvesFigure, optimized_logo_png, trajectory_png
+from .render import WIDTH, DPI, MODEL_COLORS, CurvesFigure, optimized_logo_png, trajectory_png, png_bytes
 from .views import (View, OptimizedView, MotifView, PANELS, LABEL_FILTERS, PREDICTION_FILTERS, is_recurrent,
                              ViewSet, resolve, passing, neighbour, check_choice, panel_pngs, save_html, save_png,
                              VariantView, SpacingView, MENU, menu_kind, targeting, outputs_of, ZOOM_FROM, check_region)
@@ -200,6 +200,8 @@ def _model_boxes(names: list) -> dict:
     return out
 
 # %% ../nbs/07_dashboard.ipynb #8c83bc63
+_BLANK = png_bytes(np.full((1, 1, 3), 255, np.uint8))  # one white pixel: the picture of an image that shows nothing
+
 def _reference(vs: ViewSet) -> str | None:
     "The usable model with the most outputs (more than one), whose outputs the task menu lists; None when every model has one."
     many = [n for n in vs.usable if outputs_of(vs, n) > 1]
@@ -264,7 +266,7 @@ class Dashboard(_State, _Navigation):
         self.region_slider = W.IntRangeSlider(value=(0, L), min=0, max=L, description='positions', continuous_update=False,
                                               layout=W.Layout(width='520px', display=None if L > ZOOM_FROM or self.viewset.region else 'none'))
         self.region_slider.observe(self._zoomed, 'value')
-        self.overview_image = W.Image(format='png')
+        self.overview_image = W.Image(value=_BLANK, format='png')
         self.index_slider.observe(self._handler(follow=False), 'value')
         for w in (self.label_filter, self.prediction_filter, self.model_select): w.observe(self._handler(follow=True), 'value')
         for w in (self.kind_select, *self.show.values()): w.observe(self._handler(follow=False), 'value')
@@ -294,7 +296,8 @@ class Dashboard(_State, _Navigation):
             try: self.region_slider.value = self._region
             finally: self._placing = False
         self.overview_image.layout.display = None if 'overview' in out else 'none'
-        if 'overview' in out: self.overview_image.value = out['overview']
+        overview = out.get('overview', _BLANK)  # a hidden image still holds a picture, so that every image on the page loads
+        if self.overview_image.value != overview: self.overview_image.value = overview
         if 'input' in out and self._drawn_input != (i, self._region): self.input_image.value, self._drawn_input = out['input'], (i, self._region)
         if 'compare' in out: self.compare_image.value = out['compare']
         for n in self.names:
