@@ -105,7 +105,7 @@ def _renamed(a, dest: str):
 def _target_option(p):
     "--target: the output a command predicts or explains, by index or task name."
     p.add_argument('--target', type=cli_target, help="the model output to use: an index (0, 1, ...) or a task name "
-                   "(config.json's tasks); for a model with several outputs: needed by evaluate, explain, optimize, variants and scan; "
+                   "(config.json's tasks); for a model with several outputs: needed by evaluate, explain, optimize, motifs, grammar, variants and scan; "
                    "predict writes one column per output without it, dashboard shows output 0 and names it")
 
 def _genome_options(p, negatives: bool = True):
@@ -226,7 +226,7 @@ def _add_optimize(sub):
 def _run_motifs(a) -> str:
     from deepmotif.commands import motifs_command
     r = motifs_command(a.model_dir, a.data, a.out, sources=a.sources, database=a.database, top=a.top, device=a.device,
-                       verbose=not a.quiet, genome=a.genome)
+                       verbose=not a.quiet, genome=a.genome, target=a.target)
     best = '; '.join(f'{m}: {tf} ({i}, q={q:.2g})' for m, (i, tf, q) in r['best'].items())
     return f"{r['n_motifs']} motifs written to {r['meme']}, matches to {r['matches']}" + (f'; best: {best}' if best else '')
 
@@ -239,7 +239,7 @@ def _add_motifs(sub):
     p.add_argument('--sources', nargs='+', default=list(SOURCES), choices=choices, metavar='SOURCE', help=f"any of {', '.join(choices)}")
     p.add_argument('--database', default='JASPAR2024', help='JASPAR release name or MEME file')
     p.add_argument('--top', type=_positive_int, default=3)
-    _genome_options(p, negatives=False); _common(p, seed=False); p.set_defaults(run=_run_motifs)
+    _genome_options(p, negatives=False); _target_option(p); _common(p, seed=False); p.set_defaults(run=_run_motifs)
 
 # %% ../nbs/08_cli.ipynb #98287e6b
 def _run_benchmark(a) -> str:
@@ -304,7 +304,7 @@ def _spacings(s: str) -> list[int]:
 def _run_grammar(a) -> str:
     from deepmotif.commands import spacing_report
     r = spacing_report(a.model_dirs, a.motifs, a.spacings, a.out, background=a.background, n=_renamed(a, 'n_background'), seed=a.seed,
-                       batch_size=a.batch_size, device=a.device, verbose=not a.quiet)
+                       batch_size=a.batch_size, device=a.device, verbose=not a.quiet, target=a.target)
     best = '; '.join(f"{m}: gap {b['spacing']} ({b['orientation']}) delta {b['mean_delta']:+.3f}" for m, b in r['best'].items())
     return f"spacing curves written to {r['tsv']} and {r['png']}; strongest response: {best}"
 
@@ -317,7 +317,7 @@ def _add_grammar(sub):
     g.add_argument('--n-background', type=_positive_int, default=100, help='background sequences (default 100)')
     _former(g, '--n', 'n_background')
     g.add_argument('--batch-size', type=_positive_int, default=256)
-    _common(g); g.set_defaults(run=_run_grammar)
+    _target_option(g); _common(g); g.set_defaults(run=_run_grammar)
 
 ADDERS = [_add_demo, _add_dashboard, _add_train, _add_file_commands, _add_optimize, _add_motifs, _add_variants,
           _add_scan, _add_grammar, _add_benchmark]  # in --help order

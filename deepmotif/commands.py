@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from typing import Sequence
-from .core import DeepMotifError, DeepMotifWarning, atomic_write, check_int, check_target, target_index, task_names
+from .core import DeepMotifError, DeepMotifWarning, atomic_write, check_int, check_target, target_index, task_names, n_outputs, one_target
 from .data import read_sequences, iter_sequences, synthetic_dataset, train_valid_split
 from .models import build_model, save_model, load_model, read_config, ARCHS
 from .train import fit, evaluate, predict, ranking_metrics
@@ -152,25 +152,6 @@ def _labelled_windows(model, data: str, genome: str, negatives: str, seed: int, 
     for start in range(0, len(d), chunk_size): yield d.subset(np.arange(start, min(start + chunk_size, len(d))))
 
 # %% ../nbs/08_commands.ipynb #e3211228
-def _n_outputs(model) -> int:
-    "How many outputs a loaded model has: its output on one sequence of its length (101 bp when it has none), checked."
-    from deepmotif.core import batched_logits
-    L = getattr(model, 'seq_length', None) or 101
-    try: return batched_logits(model, torch.zeros(1, 4, L), batch_size=1, device='cpu').shape[1]
-    except DeepMotifError: raise
-    except Exception as e:
-        raise DeepMotifError(f"the model fails on one sequence of {L} bp ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]}); "
-                             "save it with the length it reads (save_model(..., length=L))") from None
-
-def _one_target(model, model_dir, target, what: str) -> int:
-    "The output index `target` names; for a model with several outputs a target must be given (nothing is chosen silently)."
-    T = _n_outputs(model)
-    if target is None:
-        if T == 1: return 0
-        raise DeepMotifError(f"{model_dir}: the model has {T} outputs ({', '.join(task_names(model, T))}); "
-                             f"give --target (an index or a task name) to say which one {what}")
-    return check_target(target_index(model, target), T, getattr(model, 'tasks', None))
-
 def evaluate_command(model_dir: str,  # a model folder written by deepmotif train
                      data: str,  # labelled sequences: FASTA, DeepBind .seq(.gz), or BED/narrowPeak peaks with --genome
                      device: str | None = None,  # cpu, cuda, cuda:N or mps (default: CUDA when available)
@@ -183,7 +164,7 @@ def evaluate_command(model_dir: str,  # a model folder written by deepmotif trai
                     ) -> dict:
     "AUROC/AUPRC of a saved model on a labelled file, read in chunks (or on peaks against drawn negatives)."
     model, main = load_checked(model_dir), dist_context().main
-    target = _one_target(model, model_dir, target, 'the labels are for')
+    target = one_target(model, target, 'the labels are for', model_dir)
     chunks = (_labelled_windows(model, data, genome, negatives, seed, chunk_size) if genome is not None and is_interval_file(data)
               else _model_chunks(model, data, True, chunk_size, verbose and main, genome=genome))
     ps, ys = [], []
@@ -192,7 +173,7 @@ def evaluate_command(model_dir: str,  # a model folder written by deepmotif trai
     if not main: return {}  # with several ranks, rank 0 has the result
     y, p = np.concatenate(ys), np.concatenate(ps)
     if len(np.unique(y)) < 2: raise DeepMotifError(_one_class_message(data, y))
-    return dict(model=str(model_dir), data=str(data), target=task_names(model, _n_outputs(model))[target],
+    return dict(model=str(model_dir), data=str(data), target=task_names(model, n_outputs(model))[target],
                 **ranking_metrics(y, p, str(data)))
 
 def predict_command(model_dir: str,  # a model folder written by deepmotif train
@@ -206,7 +187,7 @@ def predict_command(model_dir: str,  # a model folder written by deepmotif train
                    ) -> int:
     "Write `id<TAB>probability` for every record of a file (one `probability_<task>` column per output of a multi-output model); returns the number of records."
     out, model, main = output_file(out), load_checked(model_dir), dist_context().main
-    T = _n_outputs(model)
+    T = n_outputs(model)
     t = None if target is None else check_target(target_index(model, target), T, getattr(model, 'tasks', None))
     header = ['probability'] if t is not None or T == 1 else [f'probability_{name}' for name in task_names(model, T)]
     n = 0
@@ -278,7 +259,7 @@ def explain_command(model_dir: str,  # a model folder written by deepmotif train
     "Write one view (saliency, temporal scores, ISM, IG, DeepLIFT) of every record of a file to an .npz; returns its shape."
     method = method_name(kind if kind is not None and method == 'saliency' else method)
     out, model, main = output_file(out), load_checked(model_dir), dist_context().main
-    target = _one_target(model, model_dir, target, 'to explain')
+    target = one_target(model, target, 'to explain', model_dir)
     n, longest, id_width = _scan(data, chunk_size, model.seq_length, genome)
     id_dtype = f'<U{max(id_width, 1)}'
     shape, probs = None, []
@@ -305,7 +286,7 @@ def explain_command(model_dir: str,  # a model folder written by deepmotif train
             _npy_write(zf, 'probability.npy', np.concatenate(probs))
             _npy_write(zf, 'method.npy', np.array(method))
             _npy_write(zf, 'kind.npy', np.array(_SALIENCY_KINDS.get(method, '')))
-            _npy_write(zf, 'target.npy', np.array(task_names(model, _n_outputs(model))[target]))
+            _npy_write(zf, 'target.npy', np.array(task_names(model, n_outputs(model))[target]))
     write_on_main(out, write, results)  # rank 0 writes; the other ranks compute their chunks
     return shape
 
@@ -327,10 +308,10 @@ def optimize_command(model_dir: str,  # a model folder written by deepmotif trai
     matplotlib.use('Agg', force=False)
     import matplotlib.pyplot as plt
     model, method = load_checked(model_dir), optimize_method(method)
-    target = _one_target(model, model_dir, target, 'to maximise')
+    target = one_target(model, target, 'to maximise', model_dir)
     r = optimize_input(model, target=target, method=method, steps=steps, n_starts=n_starts, seed=seed, device=device, verbose=verbose)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    names = task_names(model, _n_outputs(model))
+    names = task_names(model, n_outputs(model))
     task = f'_{names[target]}'.replace(' ', '_') if len(names) > 1 else ''
     write_meme(out / 'optimized.meme', {f'{Path(model_dir).name}_{method}{task}': r.ppm})
     p_of = f'p({names[target]})' if len(names) > 1 else 'p'
@@ -356,7 +337,7 @@ def variants_command(model_dir: str | os.PathLike,  # a folder written by save_m
     "Score every SNV of a VCF with a saved model and write the effects table (`variants_to_tsv`)."
     from deepmotif.variants import variants_to_tsv
     model = load_checked(model_dir)
-    return variants_to_tsv(model, vcf, genome, out, target=_one_target(model, model_dir, target, 'to score'), **kwargs)
+    return variants_to_tsv(model, vcf, genome, out, target=one_target(model, target, 'to score', model_dir), **kwargs)
 
 def scan_command(model_dir: str | os.PathLike,  # a folder written by save_model
                  genome: str | os.PathLike,  # the genome FASTA
@@ -367,7 +348,7 @@ def scan_command(model_dir: str | os.PathLike,  # a folder written by save_model
     "Scan a genome with a saved model and write the track (`scan_to_track`)."
     from deepmotif.scan import scan_to_track
     model = load_checked(model_dir)
-    return scan_to_track(model, genome, out, target=_one_target(model, model_dir, target, 'to score'), **kwargs)
+    return scan_to_track(model, genome, out, target=one_target(model, target, 'to score', model_dir), **kwargs)
 
 # %% ../nbs/08_commands.ipynb #bd311c41
 def _roc(y, p) -> tuple[np.ndarray, np.ndarray]:

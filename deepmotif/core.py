@@ -15,7 +15,7 @@ from torch import nn
 __all__ = ['DeepMotifError', 'DeepMotifWarning', 'Records', 'clean_stale', 'atomic_write', 'read_text', 'atomic_dir', 'check_X',
            'as_batch', 'unbatch', 'check_int', 'check_batch_size', 'check_target', 'target_index', 'task_names',
            'cli_target', 'check_choice', 'former', 'get_device', 'evaluating', 'check_output', 'is_recurrent',
-           'batched_logits', 'model_length', 'auroc', 'auprc']
+           'batched_logits', 'n_outputs', 'one_target', 'model_length', 'auroc', 'auprc']
 
 # %% ../nbs/00_core.ipynb #e5a398ed
 class DeepMotifError(ValueError):
@@ -284,6 +284,30 @@ def batched_logits(model: nn.Module,  # a model returning logits (N, n_outputs)
     with evaluating(model, device) as (m, dev), torch.no_grad():
         outs = [check_output(m(X[i:i + batch_size].to(dev)), len(X[i:i + batch_size])).float().cpu() for i in range(0, len(X), batch_size)]
     return torch.cat(outs) if outs else torch.zeros(0, 1)
+
+def n_outputs(model: nn.Module,  # a model returning logits (N, n_outputs)
+              length: int | None = None,  # an input length it reads; None: its seq_length, else 101
+             ) -> int:
+    "How many outputs `model` has: its checked output on one sequence of zeros, or a DeepMotifError saying why it has none."
+    L = length or getattr(model, 'seq_length', None) or 101
+    try: return batched_logits(model, torch.zeros(1, 4, L), batch_size=1, device='cpu').shape[1]
+    except DeepMotifError: raise
+    except Exception as e:
+        raise DeepMotifError(f"the model fails on one sequence of {L} bp ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]}); "
+                             "save it with the length it reads (save_model(..., length=L))") from None
+
+def one_target(model: nn.Module,  # the model a command runs
+               target,  # an output index, a task name, or None
+               what: str,  # what the output is for, e.g. 'to explain'
+               where: str = 'the model',  # how to name the model in a message (its folder)
+              ) -> int:
+    "The output index `target` names; None picks the only output, and is refused for a model with several (nothing is chosen silently)."
+    T = n_outputs(model)
+    if target is None:
+        if T == 1: return 0
+        raise DeepMotifError(f"{where}: the model has {T} outputs ({', '.join(task_names(model, T))}); "
+                             f"give --target (an index or a task name) to say which one {what}")
+    return check_target(target_index(model, target), T, getattr(model, 'tasks', None))
 
 def model_length(model: nn.Module,  # a model, with `seq_length` when it was trained on one length
                  length: int | None = None,  # the input length asked for

@@ -321,6 +321,7 @@ def spacing_report(models,  # model folders (names: their folder names) or {name
                    batch_size: int = 256,  # sequences per forward pass
                    device=None,  # cpu, cuda, cuda:N or mps (default: CUDA when available)
                    verbose: bool = False,  # progress bar over models and orientations
+                   target=None,  # the output whose logit change is summarised (an index or a task name); None: each model's only one
                   ) -> dict:  # {'tsv', 'png', 'rows', 'best'}
     "Spacing curves of several models for one motif arrangement, written as a table and a plot."
     from deepmotif.models import load_model
@@ -330,9 +331,12 @@ def spacing_report(models,  # model folders (names: their folder names) or {name
         models = {nm: load_model(p) for nm, p in zip(names, paths)}
     lengths = {getattr(m, 'seq_length', None) for m in models.values()}
     if len(lengths) != 1 or None in lengths: raise DeepMotifError(f"the models' lengths are {sorted(map(str, lengths))}; they must share one seq_length")
+    from deepmotif.core import one_target
+    targets = {one_target(m, target, 'to summarise', name) for name, m in models.items()}
+    if len(targets) != 1: raise DeepMotifError(f"target = {target!r} is a different output index in different models ({sorted(targets)}); give an index")
     X = background_sequences(background, lengths.pop(), check_int(n, 'n'), seed)
     rows = spacing_table(models, X, motifs, spacings, orientations=orientations, seed=seed, batch_size=batch_size, device=device,
-                         verbose=verbose)
+                         verbose=verbose, target=targets.pop())
     tsv = write_spacing(out, rows)
     ax = plot_spacing(rows)
     png = atomic_write(Path(out) / 'spacing.png', lambda t: ax.figure.savefig(t, dpi=100, format='png', bbox_inches='tight'))

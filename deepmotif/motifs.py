@@ -413,15 +413,18 @@ def motifs_command(model_dir: str | os.PathLike,  # a folder written by save_mod
                    device=None,  # None: CUDA when available
                    verbose: bool = True,  # progress bar over sources
                    genome=None,  # the genome FASTA when `data` is a BED/narrowPeak file of peaks
+                   target=None,  # the output whose motifs are found (an index or a task name); None: the only one
                   ) -> dict:  # paths and the best match of each motif
     "Find motifs of a saved model from each source, write them (MEME) and their database matches (TSV)."
     from tqdm.auto import tqdm
+    from deepmotif.core import one_target
     sources = check_sources(SOURCES if sources is None else sources)
     model = load_model(model_dir)
+    target = one_target(model, target, 'to find motifs of', str(model_dir))
     seqs = read_data(data, genome, model.seq_length)
     motifs = []
     for s in tqdm(sources, disable=not verbose, desc='motifs'):
-        motifs += find_motifs(model, seqs, source=s, max_motifs=max_motifs, device=device)
+        motifs += find_motifs(model, seqs, source=s, max_motifs=max_motifs, device=device, target=target)
     rows = match_motifs(motifs, database, top=top)
     out = Path(out)
     meme = write_motifs(out / 'motifs.meme', motifs)

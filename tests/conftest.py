@@ -2,7 +2,11 @@
 
 Tiers: a test is `slow` when it uses a fixture that trains full models (`SLOW_FIXTURES`) or is marked where it stands;
 `browser` tests drive Chromium and are slow too; `gpu` cases run on CUDA. `pytest -m "not slow"` is the quick tier."""
-import gzip
+import gzip, os
+# Tests that compare training runs across processes need the same arithmetic in each: no thread pool that shrinks
+# when the machine is busy (set before torch starts its pools; the command-line runs the tests start inherit it).
+os.environ.setdefault('MKL_DYNAMIC', 'FALSE')
+os.environ.setdefault('OMP_DYNAMIC', 'FALSE')
 import pytest
 import torch
 from deepmotif.data import synthetic_dataset

@@ -344,3 +344,15 @@ def test_dashboard_command_region(user_code, tmp_path, long_data):
     assert 'alt="whole input' not in (tmp_path / 'q.html').read_text()
     rc, out, err = cli(user_code, 'dashboard', tmp_path / 'm', fa, '--out', tmp_path / 'r.html', '--no-motifs', '--region', 10, 5, '--quiet')
     assert rc == 2 and 'region = (10, 5)' in err and not (tmp_path / 'r.html').exists()
+
+
+def test_motifs_and_grammar_take_a_target(user_code, basset_dir, fasta, tmp_path):
+    path, _ = fasta
+    rc, out, err = cli(user_code, 'grammar', basset_dir, '--motifs', 'CCACTAGGGGGC', 'AGATAA', '--spacings', '0,4',
+                       '--n-background', 4, '--out', tmp_path / 'g', '--quiet')
+    assert rc == 2 and 'the model has 3 outputs (CTCF, REST, SP1); give --target' in err, err
+    rc, out, err = cli(user_code, 'grammar', basset_dir, '--motifs', 'CCACTAGGGGGC', 'AGATAA', '--spacings', '0,4',
+                       '--n-background', 4, '--out', tmp_path / 'g', '--target', 'SP1', '--quiet')
+    assert rc == 0, err
+    rc, out, err = cli(user_code, 'motifs', basset_dir, path, '--out', tmp_path / 'm', '--sources', 'grad_x_input', '--quiet')
+    assert rc == 2 and 'give --target' in err, err
