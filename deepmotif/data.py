@@ -14,8 +14,8 @@ import torch
 
 # %% auto #0
 __all__ = ['ALPHABET', 'IUPAC_AMBIGUOUS', 'fit_length', 'one_hot', 'decode', 'dinucleotide_shuffle', 'SeqData',
-           'train_valid_split', 'read_sequences', 'iter_sequences', 'revcomp', 'synthetic_dataset', 'planted_mask',
-           'JASPAR_RELEASE', 'JASPAR_EXTRA', 'jaspar_motifs', 'jaspar_db', 'ppm_of', 'motif_by_name']
+           'train_valid_split', 'read_sequences', 'iter_sequences', 'multitask_dataset', 'revcomp', 'synthetic_dataset',
+           'planted_mask', 'JASPAR_RELEASE', 'JASPAR_EXTRA', 'jaspar_motifs', 'jaspar_db', 'ppm_of', 'motif_by_name']
 
 # %% ../nbs/00_data.ipynb #47ac088e
 from .core import DeepMotifError, DeepMotifWarning  # defined in the core chapter; importable from here as before
@@ -187,29 +187,63 @@ def dinucleotide_shuffle(seqs: Sequence[str] | str,  # one DNA string or several
 # %% ../nbs/00_data.ipynb #e976c38d
 @dataclass(eq=False)
 class SeqData:
-    "Sequences with ids and optional 0/1 labels; `X` is their (N, 4, L) one-hot tensor."
+    "Sequences with ids and optional 0/1 labels (one per sequence, or one per sequence and task with NaN where unknown); `X` is their (N, 4, L) one-hot tensor."
     ids: list[str]  # one id per record
     seqs: list[str]  # DNA strings
-    labels: np.ndarray | None = None  # int64 0/1 labels, or None when unlabelled
+    labels: np.ndarray | None = None  # int64 0/1 labels (N,); float32 (N, T) 0/1/NaN labels of T tasks; or None when unlabelled
     source: str = '<memory>'  # the file (or generator) the records came from
     length: int | None = None  # the common length L (centre rule); None: the longest sequence
     meta: dict = field(default_factory=dict)  # extras, e.g. planted motif sites of synthetic data
+    tasks: list | None = None  # names of the T label columns of (N, T) labels; None: 'task k'
 
     def __post_init__(self):
         if len(self.ids) != len(self.seqs):
             raise DeepMotifError(f"{self.source}: {len(self.ids)} ids but {len(self.seqs)} sequences")
-        if self.labels is not None:
+        if self.labels is not None and np.ndim(self.labels) == 2: self._task_labels()
+        elif self.labels is not None:
             self.labels = np.asarray(self.labels, dtype=np.int64)
             if self.labels.shape != (len(self.seqs),):
-                raise DeepMotifError(f"{self.source}: labels have shape {self.labels.shape}; expected ({len(self.seqs)},)")
+                raise DeepMotifError(f"{self.source}: labels have shape {self.labels.shape}; expected ({len(self.seqs)},) or ({len(self.seqs)}, T)")
             if len(self.labels) and not np.isin(self.labels, (0, 1)).all():
                 raise DeepMotifError(f"{self.source}: labels must be 0 or 1")
         if self.length is None: self.length = max((len(s) for s in self.seqs), default=0)
         self._X = None
 
+    def _task_labels(self):
+        "Check (N, T) labels: 0, 1 or NaN (unknown), and one name per task."
+        L = np.asarray(self.labels, dtype=np.float32)
+        if L.shape[0] != len(self.seqs) or L.shape[1] < 1:
+            raise DeepMotifError(f"{self.source}: labels have shape {L.shape}; expected ({len(self.seqs)}, T)")
+        known = ~np.isnan(L)
+        if not np.isin(L[known], (0, 1)).all(): raise DeepMotifError(f"{self.source}: labels must be 0, 1 or NaN (unknown)")
+        self.tasks = [f'task {k}' for k in range(L.shape[1])] if self.tasks is None else [str(t) for t in self.tasks]
+        if len(self.tasks) != L.shape[1] or len(set(self.tasks)) != len(self.tasks):
+            raise DeepMotifError(f"{self.source}: tasks = {self.tasks!r}; expected {L.shape[1]} distinct names, one per label column")
+        self.labels = L
+
+    @property
+    def multitask(self) -> bool:
+        "Whether the labels are (N, T), one column per task."
+        return self.labels is not None and self.labels.ndim == 2
+
+    def task(self, k) -> 'SeqData':
+        "The sequences with a label for task `k` (an index or a name), with that task's labels as (N,)."
+        if not self.multitask: raise DeepMotifError(f"{self.source}: these sequences have one label each, not one per task")
+        if isinstance(k, str):
+            if k not in self.tasks: raise DeepMotifError(f"task = {k!r}; the tasks are {', '.join(map(repr, self.tasks))}")
+            k = self.tasks.index(k)
+        rows = np.flatnonzero(~np.isnan(self.labels[:, k]))
+        d = self.subset(rows)
+        return SeqData(d.ids, d.seqs, d.labels[:, k].astype(np.int64), f'{self.source} [{self.tasks[k]}]', self.length, d.meta)
+
     def __len__(self): return len(self.seqs)
     def __repr__(self):
-        lab = 'unlabelled' if self.labels is None else f'{int(self.labels.sum())} positive / {int((self.labels == 0).sum())} negative'
+        if self.multitask:
+            known = ~np.isnan(self.labels)
+            lab = ', '.join(f'{t} {int((self.labels[:, k] == 1).sum())}+/{int((self.labels[:, k] == 0).sum())}-'
+                            for k, t in enumerate(self.tasks[:6])) + (' ...' if len(self.tasks) > 6 else '')
+            lab = f'{len(self.tasks)} tasks ({lab}; {int(known.sum())} labels known)'
+        else: lab = 'unlabelled' if self.labels is None else f'{int(self.labels.sum())} positive / {int((self.labels == 0).sum())} negative'
         return f"SeqData({len(self)} sequences of length {self.length}, {lab}, from {self.source})"
 
     @property
@@ -220,7 +254,7 @@ class SeqData:
 
     @property
     def y(self) -> torch.Tensor:
-        "(N,) float32 labels."
+        "(N,) float32 labels; (N, T) with NaN where unknown for labels of several tasks."
         if self.labels is None: raise DeepMotifError(f"{self.source}: these sequences have no labels")
         return torch.from_numpy(self.labels.astype(np.float32))
 
@@ -229,7 +263,7 @@ class SeqData:
         idx = np.asarray(idx, dtype=np.int64)
         meta = {k: ([v[i] for i in idx] if isinstance(v, list) and len(v) == len(self) else v) for k, v in self.meta.items()}
         return SeqData([self.ids[i] for i in idx], [self.seqs[i] for i in idx],
-                       None if self.labels is None else self.labels[idx], self.source, self.length, meta)
+                       None if self.labels is None else self.labels[idx], self.source, self.length, meta, self.tasks)
 
 # %% ../nbs/00_data.ipynb #cbc79659
 def train_valid_split(data: SeqData,  # labelled sequences
@@ -241,8 +275,14 @@ def train_valid_split(data: SeqData,  # labelled sequences
     if data.labels is None: raise DeepMotifError(f"{data.source}: cannot stratify unlabelled sequences")
     rng = np.random.default_rng(seed)
     train, valid = [], []
-    for c in (0, 1):
-        idx = rng.permutation(np.flatnonzero(data.labels == c))
+    if data.multitask:  # strata: the first task a sequence has a label for, and that label
+        L = data.labels
+        first = np.argmax(~np.isnan(L), 1)
+        lab = L[np.arange(len(L)), first]
+        keys = np.where(np.isnan(lab), -1, first * 2 + np.nan_to_num(lab).astype(np.int64))
+    else: keys = data.labels
+    for c in np.unique(keys):
+        idx = rng.permutation(np.flatnonzero(keys == c))
         k = int(round(len(idx) * valid_frac))
         if len(idx) > 1: k = min(max(k, 1), len(idx) - 1)
         valid += idx[:k].tolist(); train += idx[k:].tolist()
@@ -496,6 +536,32 @@ def _chunks(path: Path, fmt: str, recs, chunk_size: int, length: int | None):
         yield SeqData(list(ids), list(seqs), None if labs[0] is None else np.array(labs, dtype=np.int64), str(path), length,
                       {'format': fmt, 'start': start})
         start += len(batch)
+
+# %% ../nbs/00_data.ipynb #96af2af8
+def _task_name(path) -> str:
+    "A task's name from its file: the file name up to the first '_' or '.'."
+    return re.split(r'[_.]', Path(path).name, maxsplit=1)[0]
+
+def multitask_dataset(paths: Sequence,  # one sequence file per task (FASTA or DeepBind, gzip allowed)
+                      tasks: Sequence[str] | None = None,  # one name per file; None: from the file names
+                      length: int | None = None,  # the common length L; None: the longest sequence
+                     ) -> SeqData:  # labels (N, T): each sequence labelled for its own file's task, NaN for the others
+    "Sequences of several single-factor files in one SeqData, each labelled for its own task only."
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    if not paths: raise DeepMotifError("paths = []; expected one sequence file per task")
+    tasks = [_task_name(p) for p in paths] if tasks is None else list(tasks)
+    if len(tasks) != len(paths): raise DeepMotifError(f"tasks = {tasks!r}; expected {len(paths)} names, one per file")
+    if len(set(tasks)) != len(tasks): raise DeepMotifError(f"tasks = {tasks!r}: two files give the same name; name the tasks")
+    sets = [read_sequences(p) for p in paths]
+    for p, d in zip(paths, sets):
+        if d.labels is None: raise DeepMotifError(f"{p}: no labels; every file of a multi-task data set needs them")
+    L = length or max(d.length for d in sets)
+    Y = np.full((sum(map(len, sets)), len(sets)), np.nan, np.float32)
+    row = 0
+    for k, d in enumerate(sets):
+        Y[row:row + len(d), k] = d.labels; row += len(d)
+    return SeqData([f'{t}:{i}' for t, d in zip(tasks, sets) for i in d.ids], [s for d in sets for s in d.seqs], Y,
+                   ', '.join(map(str, paths)), L, tasks=tasks)
 
 # %% ../nbs/00_data.ipynb #17040427
 _COMP = str.maketrans('ACGTN', 'TGCAN')

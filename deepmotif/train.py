@@ -59,15 +59,32 @@ def ranking_metrics(y: np.ndarray, p: np.ndarray, source: str = 'data') -> dict:
     if bad: raise DeepMotifError(f"{source}: the model's predictions are not finite (NaN or inf) for {bad} of {len(p)} sequences")
     return dict(auroc=auroc(y, p), auprc=auprc(y, p), n=int(len(y)), n_pos=int(y.sum()))
 
+def _task_metrics(model, data: SeqData, p: np.ndarray, target) -> dict:
+    "evaluate() of labels (N, T): every task's metrics on its known labels (or one task's), their means and the worst task."
+    if p.shape[1] != len(data.tasks):
+        raise DeepMotifError(f"the model has {p.shape[1]} outputs and {data.source} has labels for {len(data.tasks)} tasks ({', '.join(data.tasks)})")
+    names = data.tasks if target is None else [data.tasks[target] if isinstance(target, int) else target]
+    per = {}
+    for t in names:
+        if t not in data.tasks: raise DeepMotifError(f"target = {t!r}; the tasks are {', '.join(map(repr, data.tasks))}")
+        k = data.tasks.index(t)
+        known = ~np.isnan(data.labels[:, k])
+        per[t] = ranking_metrics(data.labels[known, k].astype(np.int64), p[known, k], f'{data.source} [{t}]')
+    if target is not None: return per[names[0]]
+    worst = min(per, key=lambda t: per[t]['auroc'])
+    return dict(auroc=float(np.mean([m['auroc'] for m in per.values()])), auprc=float(np.mean([m['auprc'] for m in per.values()])),
+                n=len(data), tasks=per, worst=worst)
+
 def evaluate(model: nn.Module,  # a trained model
              data: SeqData,  # labelled sequences
              *, batch_size: int = 512,  # sequences per forward pass
              device=None,  # None: CUDA when available
              target: int | str | None = None,  # the output the labels are for (an index or a task name); None: the only one
             ) -> dict:  # {'auroc', 'auprc', 'n', 'n_pos'}
-    "AUROC and AUPRC of `model` on labelled `data`."
+    "AUROC and AUPRC of `model` on labelled `data`; for labels of several tasks, each task's on its known labels, their mean and the worst."
     if data.labels is None: raise DeepMotifError(f"{data.source}: no labels to evaluate against")
     p = predict(model, data, batch_size=batch_size, device=device, target=None)
+    if data.multitask: return _task_metrics(model, data, p, target)
     if target is None and p.shape[1] > 1:
         raise DeepMotifError(f"the model has {p.shape[1]} outputs ({', '.join(task_names(model, p.shape[1]))}); "
                              "give target= (an index or a task name) to say which one the labels are for")
@@ -159,7 +176,11 @@ def _run_epoch(model, opt, X, y, epoch, seed, batch_size, clip, dev, ctx: Dist |
         part, scale = idx[rank_part(len(idx), ctx.rank, ctx.world)], ctx.world / len(idx)
         if not len(part): part, scale = idx[:1], 0.0  # nothing left for this rank: take part in the exchange, add nothing
         xb, yb = X[part].to(dev), y[part].to(dev)
-        loss = loss_fn(model(xb)[:, 0], yb) * (1.0 if scale else 0.0)
+        out = model(xb)
+        if yb.ndim == 2:  # labels of several tasks: unknown ones (NaN) are left out
+            known = ~yb.isnan()
+            loss = loss_fn(out[known], yb[known]) * (1.0 if scale else 0.0)
+        else: loss = loss_fn(out[:, 0], yb) * (1.0 if scale else 0.0)
         batch_loss = all_sum(loss.detach(), ctx)
         if not torch.isfinite(batch_loss): return float('nan')
         opt.zero_grad(set_to_none=True)
@@ -216,9 +237,17 @@ def _settings(preset: str, arch: str | None, patience, **given) -> dict:
     return hp
 
 def _check_labels(train: SeqData, valid: SeqData) -> None:
-    "Both sets labelled, with both classes present."
+    "Both sets labelled, with both classes present (in every task, for labels of several tasks)."
     for name, d in (('train', train), ('valid', valid)):
         if d.labels is None: raise DeepMotifError(f"{name} ({d.source}): no labels")
+    if train.multitask or valid.multitask:
+        if not (train.multitask and valid.multitask and train.tasks == valid.tasks):
+            raise DeepMotifError(f"train and valid must have labels for the same tasks (train: {train.tasks}, valid: {valid.tasks})")
+        for name, d in (('train', train), ('valid', valid)):
+            for k, t in enumerate(d.tasks):
+                if len(np.unique(d.labels[~np.isnan(d.labels[:, k]), k])) < 2:
+                    raise DeepMotifError(f"{name} ({d.source}): task {t!r} has only one class among its known labels")
+        return
     if len(np.unique(train.labels)) < 2: raise DeepMotifError(f"train ({train.source}): only one class among the labels")
     if len(np.unique(valid.labels)) < 2: raise DeepMotifError(f"valid ({valid.source}): only one class among the labels")
 
@@ -226,6 +255,11 @@ def _check_one_output(model: nn.Module, train: SeqData) -> None:
     "The model's output on one training sequence: logits with one column, the one the labels are for (no output is trained silently)."
     p = next(model.parameters(), None)
     with evaluating(model, p.device if p is not None else 'cpu') as (m, dev), torch.no_grad(): y = check_output(m(train.X[:1].to(dev)), 1)
+    if train.multitask:
+        if y.shape[1] != len(train.tasks):
+            raise DeepMotifError(f"the model has {y.shape[1]} outputs and {train.source} has labels for {len(train.tasks)} tasks "
+                                 f"({', '.join(train.tasks)}); build it with n_outputs={len(train.tasks)}")
+        return
     if y.shape[1] != 1:
         raise DeepMotifError(f"the model has {y.shape[1]} outputs ({', '.join(task_names(model, y.shape[1]))}) and the labels of "
                              f"{train.source} are one per sequence; fit trains one output against them: build the model with n_outputs=1")
@@ -234,8 +268,22 @@ def _patience_over(hist: History, hp: dict, e: int) -> bool:
     "True when `patience` epochs have passed since the best epoch (or the last restart) after epoch `e`."
     return hp['patience'] is not None and e - max(hist.best_epoch, _last_restart(hist)) >= hp['patience']
 
+def _valid_task_metrics(P: np.ndarray, valid: SeqData) -> dict | None:
+    "Mean validation loss, AUROC and AUPRC over tasks, each on its known labels, and each task's AUROC; None when not finite."
+    if not np.isfinite(P).all(): return None
+    per = {}
+    for k, t in enumerate(valid.tasks):
+        known = ~np.isnan(valid.labels[:, k])
+        y, p = valid.labels[known, k], P[known, k]
+        m = ranking_metrics(y, p, f'{valid.source} [{t}]')
+        loss = float(nn.functional.binary_cross_entropy(torch.from_numpy(p).double().clamp(1e-7, 1 - 1e-7), torch.from_numpy(y).double()))
+        per[t] = (loss, m['auroc'], m['auprc'])
+    loss, au, ap = (float(np.mean([v[i] for v in per.values()])) for i in range(3))
+    return dict(valid_loss=loss, valid_auroc=au, valid_auprc=ap, valid_auroc_tasks={t: v[1] for t, v in per.items()})
+
 def _valid_metrics(model, Xv: torch.Tensor, valid: SeqData, dev, ctx: Dist) -> dict | None:
-    "Validation loss, AUROC and AUPRC of `model`; None when its output is not finite."
+    "Validation loss, AUROC and AUPRC of `model` (means over tasks, and each task's, for labels of several tasks); None when its output is not finite."
+    if valid.multitask: return _valid_task_metrics(torch.sigmoid(_valid_logits(model, Xv, dev, ctx)).numpy(), valid)
     pv = torch.sigmoid(_valid_logits(model, Xv, dev, ctx)[:, 0]).numpy()
     if not np.isfinite(pv).all(): return None
     yv = valid.labels
@@ -314,6 +362,7 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
                    restart_below=restart_below)
     _check_labels(train, valid)
     _check_one_output(model, train)
+    if train.multitask and not getattr(model, 'tasks', None): model.tasks = list(train.tasks)  # the outputs are named by the tasks
     ctx = dist_context()  # inside torchrun / --nproc: this rank of several; otherwise rank 0 of 1
     dev = get_device(device)
     model.to(dev)

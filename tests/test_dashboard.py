@@ -58,7 +58,7 @@ def test_state_equals_the_pure_functions(d, models, data, kind):
         assert v.prob == pytest.approx(float(predict(m, data.X[7:8])[0]), abs=1e-6)
         if name == 'cnn': assert v.temporal is None
         else: assert same(v.temporal, temporal_scores(m, data.X[7:8]))
-        np.testing.assert_allclose(d.viewset.figures[name].heat.get_array(), v.saliency[0].numpy())
+        np.testing.assert_allclose(d.viewset.figures[(name, data.length)].heat.get_array(), v.saliency[0].numpy())
     assert set(d.views) == set(models)
 
 
