@@ -149,11 +149,16 @@ def _arch(s: str) -> str:
     return 'cnn-rnn' if s == 'cnnrnn' else s
 
 def _run_train(a) -> str:
-    m = train_command(a.data, a.arch, a.out, valid=a.valid, test=a.test, epochs=a.epochs, seed=a.seed, device=a.device,
+    one = lambda v: v[0] if v is not None and len(v) == 1 else v  # one file, or one per task
+    m = train_command(one(a.data), a.arch, a.out, valid=a.valid, test=one(a.test), epochs=a.epochs, seed=a.seed, device=a.device,
                       preset=a.preset, lr=a.lr, batch_size=a.batch_size, valid_frac=a.valid_frac, resume=a.resume,
                       verbose=not a.quiet, pooling=a.pooling, weight_decay=a.weight_decay, genome=a.genome, negatives=a.negatives,
-                      blacklist=a.blacklist, length=a.length, valid_chroms=a.valid_chroms, test_chroms=a.test_chroms)
+                      blacklist=a.blacklist, length=a.length, valid_chroms=a.valid_chroms, test_chroms=a.test_chroms, tasks=a.tasks)
     lines = []
+    if m.get('valid_auroc_tasks'):
+        lines.append('valid AUROC by task: ' + ', '.join(f'{t} {v:.4f}' for t, v in m['valid_auroc_tasks'].items())
+                     + (f"; test: {', '.join(f'{t} {v:.4f}' for t, v in m['test_auroc_tasks'].items())} (worst {m['worst_task']})"
+                        if m.get('test_auroc_tasks') else ''))
     if m.get('stopped') == 'non-finite loss':
         lines.append(f"{m['arch']}: training stopped in epoch {m['epochs_run'] + 1}: the loss is not finite (training diverged); "
                      f"kept epoch {m['best_epoch']}, valid AUROC {m['valid_auroc']:.4f}; saved to {a.out}")
@@ -163,8 +168,10 @@ def _run_train(a) -> str:
     return '\n'.join(lines)
 
 def _add_train(sub):
-    t = sub.add_parser('train', help='train one architecture on a file', docs=(train_command,))
-    t.add_argument('data'); t.add_argument('--valid'); t.add_argument('--test')
+    t = sub.add_parser('train', help='train one architecture on a file (several files: one output per file)', docs=(train_command,))
+    t.add_argument('data', nargs='+', help='a sequence file, or peaks with --genome; several sequence files train one model with one output per file')
+    t.add_argument('--valid'); t.add_argument('--test', nargs='+', help='a test file (one per task with several DATA files)')
+    t.add_argument('--tasks', nargs='+', metavar='NAME', help="names of the tasks of several DATA files (default: file names up to the first '_')")
     t.add_argument('--arch', required=True, type=_arch, choices=list(ARCHS)); t.add_argument('--out', required=True)
     t.add_argument('--epochs', type=_positive_int)
     t.add_argument('--preset', choices=list(PRESETS), default='default'); t.add_argument('--lr', type=_positive_float)

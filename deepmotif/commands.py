@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_commands.ipynb #536baca8
 from __future__ import annotations
-import contextlib, json, struct, time, warnings, zipfile
+import contextlib, json, os, struct, time, warnings, zipfile
 from pathlib import Path
 import numpy as np
 import torch
@@ -45,7 +45,39 @@ def _genome_splits(peaks, genome, negatives, blacklist, length, valid_chroms, te
     tr, va = (d.train, d.valid) if d.valid is not None else train_valid_split(d.train, valid_frac, seed=seed)
     return tr, va, d.test
 
-def train_command(data: str,  # sequences: FASTA (>1/>0 headers or label=), DeepBind .seq(.gz), or BED/narrowPeak peaks with --genome
+def _train_tasks(files: list, arch: str, out: Path, *, test, valid, tasks, epochs, seed, device, preset, lr, batch_size, valid_frac,
+                 resume, pooling, weight_decay, genome, verbose) -> dict:
+    "train_command for several sequence files: one model with one output per file, each sequence labelled for its own file's task."
+    from deepmotif.data import multitask_dataset
+    if genome is not None: raise DeepMotifError("several DATA files: sequence files only (FASTA, DeepBind); peaks of several factors on a genome are not supported yet")
+    if valid is not None: raise DeepMotifError("--valid: with several DATA files, validation is --valid-frac of each")
+    if out.exists() and not out.is_dir(): raise DeepMotifError(f"{out}: exists and is not a folder")
+    full = multitask_dataset(files, tasks=tasks)
+    tr, va = train_valid_split(full, valid_frac, seed=seed)
+    tests = None if test is None else ([test] if isinstance(test, (str, os.PathLike)) else list(test))
+    if tests is not None and len(tests) != len(files): raise DeepMotifError(f"--test: {len(tests)} files for {len(files)} DATA files; give one per task")
+    te = None if tests is None else multitask_dataset(tests, tasks=full.tasks, length=full.length)
+    torch.manual_seed(seed)
+    model = build_model(arch, n_outputs=len(full.tasks), **({} if pooling is None else dict(pooling=pooling)))
+    out.mkdir(parents=True, exist_ok=True)
+    hist = fit(model, tr, va, preset=preset, epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay, seed=seed, device=device,
+               checkpoint=out / 'checkpoint.pt', resume=resume, verbose=verbose)
+    if not dist_context().main: return dict(arch=model.arch, best_epoch=hist.best_epoch, valid_auroc=hist.best_auroc)
+    if not hist.best_epoch: raise DeepMotifError(f"{files[0]}: training diverged in epoch 1 (the loss is not finite); try a smaller --lr")
+    best = hist.records[hist.best_epoch - 1]
+    metrics = dict(arch=model.arch, data=[str(f) for f in files], tasks=full.tasks, n_train=len(tr), n_valid=len(va),
+                   epochs_run=len(hist.records), best_epoch=hist.best_epoch, valid_auroc=hist.best_auroc,
+                   valid_auroc_tasks=best.get('valid_auroc_tasks'), restarts=hist.restarts, stopped=hist.stopped, seed=seed, preset=preset)
+    if te is not None:
+        r = evaluate(model, te, device=device)
+        metrics.update(test=[str(t) for t in tests], test_auroc=r['auroc'], test_auprc=r['auprc'], n_test=r['n'],
+                       test_auroc_tasks={t: m['auroc'] for t, m in r['tasks'].items()}, worst_task=r['worst'])
+    metrics['history'] = hist.records
+    save_model(model, out, seq_length=tr.length, tasks=full.tasks, metrics={k: v for k, v in metrics.items() if k != 'history'})
+    write_json(out / 'metrics.json', metrics)
+    return metrics
+
+def train_command(data: str | list,  # sequences: FASTA (>1/>0 headers or label=), DeepBind .seq(.gz), or BED/narrowPeak peaks with --genome; several sequence files: one task each
                   arch: str,  # architecture: cnn, rnn or cnn-rnn, the paper's three
                   out: str,  # the model folder to write (config.json, model.safetensors, metrics.json, checkpoint.pt)
                   valid: str | None = None,  # a separate validation file (default: --valid-frac of DATA)
@@ -68,9 +100,16 @@ def train_command(data: str,  # sequences: FASTA (>1/>0 headers or label=), Deep
                   valid_chroms: list | None = None,  # chromosomes held out for validation (peaks)
                   test_chroms: list | None = None,  # chromosomes held out for testing (peaks)
                   verbose: bool = True,  # progress bars
+                  tasks: list | None = None,  # names of the tasks of several DATA files (default: the file names up to the first '_')
                  ) -> dict:
-    "Train one architecture on a file and save it with its metrics; returns the metrics."
+    "Train one architecture on a file (or one model with one output per file) and save it with its metrics; returns the metrics."
     out = Path(out)
+    files = [data] if isinstance(data, (str, os.PathLike)) else list(data)
+    if len(files) > 1 or tasks is not None:
+        return _train_tasks(files, arch, out, test=test, valid=valid, tasks=tasks, epochs=epochs, seed=seed, device=device, preset=preset,
+                            lr=lr, batch_size=batch_size, valid_frac=valid_frac, resume=resume, pooling=pooling,
+                            weight_decay=weight_decay, genome=genome, verbose=verbose and not quiet)
+    data = files[0]
     if out.exists() and not out.is_dir(): raise DeepMotifError(f"{out}: exists and is not a folder")
     if arch.lower().replace('_', '-') not in ARCHS and arch.lower() != 'cnnrnn':
         raise DeepMotifError(f"--arch {arch!r}; must be one of {', '.join(ARCHS)}")

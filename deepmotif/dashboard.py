@@ -192,16 +192,18 @@ class _Navigation(_Following):
         return self._step(-1)
 
 # %% ../nbs/07_dashboard.ipynb #918243cc
+_BLANK = png_bytes(np.full((1, 1, 3), 255, np.uint8))  # one white pixel: the picture of an image that shows nothing
+
 def _model_boxes(names: list) -> dict:
-    "Per model: a header line, its saliency (and temporal) image and its optimized-input image, in one box."
-    out = dict(headers={n: StatusLine() for n in names}, model_images={n: W.Image(format='png') for n in names},
-               optimized_images={n: W.Image(format='png') for n in names})
-    out['boxes'] = {n: W.VBox([out['headers'][n], out['model_images'][n], out['optimized_images'][n]]) for n in names}
+    "Per model: a header line, its saliency (and temporal) image, its tasks-compared strip (several outputs) and its optimized-input image, in one box."
+    image = lambda: W.Image(value=_BLANK, format='png')  # a hidden image still holds a picture, so that every image on the page loads
+    out = dict(headers={n: StatusLine() for n in names}, model_images={n: image() for n in names},
+               tasks_images={n: image() for n in names}, optimized_images={n: image() for n in names})
+    out['boxes'] = {n: W.VBox([out['headers'][n], out['model_images'][n], out['tasks_images'][n], out['optimized_images'][n]])
+                    for n in names}
     return out
 
 # %% ../nbs/07_dashboard.ipynb #8c83bc63
-_BLANK = png_bytes(np.full((1, 1, 3), 255, np.uint8))  # one white pixel: the picture of an image that shows nothing
-
 def _reference(vs: ViewSet) -> str | None:
     "The usable model with the most outputs (more than one), whose outputs the task menu lists; None when every model has one."
     many = [n for n in vs.usable if outputs_of(vs, n) > 1]
@@ -303,7 +305,7 @@ class Dashboard(_State, _Navigation):
         for n in self.names:
             self.boxes[n].layout.display = None if self.show[n].value else 'none'
             self.headers[n].say(out['messages'].get(n, ''))
-            for k, image in (('model', self.model_images[n]), ('optimized', self.optimized_images[n])):
+            for k, image in (('model', self.model_images[n]), ('tasks', self.tasks_images[n]), ('optimized', self.optimized_images[n])):
                 image.layout.display = None if (k, n) in out else 'none'
                 if (k, n) in out and image.value != out[(k, n)]: image.value = out[(k, n)]
         if out['messages'] and not self.message: self.status.say('; '.join(out['messages'].values()), 'warning')

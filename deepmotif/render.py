@@ -263,7 +263,8 @@ class ModelFigure(_SaliencyAxes):
 # %% ../nbs/07a_render.ipynb #3231dd4e
 class CompareFigure:
     "Per-position importance of several models, each scaled to its maximum, overlaid on one axis."
-    def __init__(self, names, colors, L: int, width: float = WIDTH, dpi: int = DPI):
+    def __init__(self, names, colors, L: int, width: float = WIDTH, dpi: int = DPI,
+                 title: str = 'models compared: per-position importance, each scaled to its maximum'):
         self.fig, (ax,) = stacked_figure([0.8], width, dpi, top=0.3)
         self.blit = Blit(self.fig)
         self.sites = Sites(ax, self.blit, n_labels=0)
@@ -272,11 +273,11 @@ class CompareFigure:
         ax.set_ylim(0, 1.1); ax.set_yticks([0, 1]); _ylabel(ax, 'importance\n(scaled)', pad=10)
         _position_axis(ax, L)
         if names: ax.legend(loc='upper left', bbox_to_anchor=(1.0, 1.05), fontsize=7, frameon=False, handlelength=1)
-        self.fig.text(LEFT / width, 1 - 0.05 / self.fig.get_figheight(), 'models compared: per-position importance, '
-                      'each scaled to its maximum', va='top', fontsize=9)
+        self.title = self.blit.add(self.fig.text(LEFT / width, 1 - 0.05 / self.fig.get_figheight(), title, va='top', fontsize=9))
 
-    def draw(self, importances: dict, sites=()) -> bytes:  # name -> (L,) importance
-        "PNG of every model's importance line, scaled to its maximum, with `sites` shaded."
+    def draw(self, importances: dict, sites=(), title: str | None = None) -> bytes:  # name -> (L,) importance
+        "PNG of every line's importance, scaled to its maximum, with `sites` shaded (and a new `title`)."
+        if title is not None: self.title.set_text(title)
         for n, imp in importances.items():
             imp = np.asarray(imp, dtype=np.float64)
             self.lines[n].set_ydata(imp / (imp.max() or 1.0))

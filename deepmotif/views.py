@@ -187,6 +187,16 @@ class ViewSet:
         label = None if self.data.labels is None else int(self.data.labels[seq])
         return View(model, seq, self.data.ids[seq], kind, label, p, S, T, note, self.task(model))
 
+    def task_importances(self, model: str, seq: int, kind: str = 'saliency') -> dict:
+        "For a model with several outputs: {task: (per-position importance (L,), probability)} of sequence `seq`, each computed once."
+        m, x, kind = self.models[model], self.data.X[seq:seq + 1], menu_kind(kind)
+        out = {}
+        for k, task in enumerate(task_names(m, self.n_outputs(model))):
+            S = self.memoised(('saliency', model, seq, kind, k), lambda k=k: ATTRIBUTION_METHODS[kind].fn(m, x, device=self.device, target=k))
+            p = self.memoised(('prob', model, seq, k), lambda k=k: float(predict(m, x, device=self.device, target=k)[0]))
+            out[task] = (position_importance(S[0]).numpy(), p)
+        return out
+
     def predictions(self, model: str) -> np.ndarray:
         "Predicted probabilities of the shown output of `model` on all sequences, computed once."
         t = self.target_of(model)
@@ -299,6 +309,12 @@ def _model_pngs(vs: ViewSet, out: dict, n: str, i: int, kind: str, region: tuple
         T = None if v.temporal is None else v.temporal[0][:, a:b]
         fig = _windowed(vs, (n, b - a), lambda: _model_figure(vs, n, b - a), a)
         out[('model', n)] = fig.draw(vs.data.X[i][:, a:b], v.saliency[0][:, a:b], T, text, color, v.kind, v.temporal_note)
+    if 'compare' in vs.panels and vs.n_outputs(n) > 1:  # the tasks compared: which factor this sequence drives, and where
+        ti = vs.task_importances(n, i, kind)
+        fig = _windowed(vs, ('<tasks>', n, b - a), lambda: CompareFigure(
+            list(ti), [MODEL_COLORS[k % len(MODEL_COLORS)] for k in range(len(ti))], b - a, vs.width, vs.dpi), a)
+        title = f'{n}: tasks compared, importance of each output scaled to its maximum; ' + ', '.join(f'p({t}) = {p:.3f}' for t, (_, p) in ti.items())
+        out[('tasks', n)] = fig.draw({t: imp[a:b] for t, (imp, _) in ti.items()}, title=title[:200])
     if 'optimized' in vs.panels and vs.opt_steps:
         t = vs.target_of(n)
         out[('optimized', n)] = vs.memoised(('optimized png', n, t), lambda: optimized_png(
@@ -346,13 +362,14 @@ def _alt(vs: ViewSet, key) -> str:
     if key == 'compare': return 'model comparison: per-position importance of every model'
     kind, n = key
     if kind == 'optimized': return f'{n}: optimized input'
+    if kind == 'tasks': return f'{n}: tasks compared, per-position importance of every output'
     return f'{n}: saliency map' + (' and temporal scores' if is_recurrent(vs.models[n]) else '')
 
 def _page_pngs(vs: ViewSet, i: int, kind: str, show) -> tuple:
     "(panel PNGs in page order, messages, their alt texts) of sequence `i`."
     out = panel_pngs(vs, i, kind, show)
     keys = [k for k in ('overview', 'input', 'compare') if k in out]
-    for n in vs.names: keys += [(k, n) for k in ('model', 'optimized') if (k, n) in out]
+    for n in vs.names: keys += [(k, n) for k in ('model', 'tasks', 'optimized') if (k, n) in out]
     return [out[k] for k in keys], out['messages'], [_alt(vs, k) for k in keys]
 
 def _probs_html(vs: ViewSet, i: int, kind: str, msgs: dict, shown: list) -> str:

@@ -240,7 +240,7 @@ def test_smaller_viewers(models, data):
     sv = SaliencyViewer(models['cnn'], data, width=6, dpi=40)
     sv.select(4, kind='grad_x_input')
     assert same(sv.current.saliency, saliency(models['cnn'], data.X[4:5], kind='grad_x_input'))
-    assert sv.names == ['cnn'] and not sv.optimized_images['cnn'].value
+    assert sv.names == ['cnn'] and sv.optimized_images['cnn'].layout.display == 'none'
     tv = TemporalViewer(models['cnn-rnn'], data, width=6, dpi=40)
     tv.select(4)
     assert same(tv.current.temporal, temporal_scores(models['cnn-rnn'], data.X[4:5]))

@@ -70,3 +70,27 @@ def test_refusals(two_factors):
         fit(build_model('cnn', n_filters=4, n_outputs=2), one_class, va, epochs=1, verbose=False)
     with pytest.raises(DeepMotifError, match='same tasks'):
         fit(build_model('cnn', n_filters=4, n_outputs=2), tr, va.task('CTCF'), epochs=1, verbose=False)
+
+
+def test_train_command_with_one_file_per_factor(tmp_path):
+    import json, subprocess
+    files, tests = [], []
+    for k, motif in enumerate(('CTCF', 'CEBPB')):
+        d = synthetic_dataset('single', n=1000, motifs=(motif, 'GATA1'), seed=k)
+        t = synthetic_dataset('single', n=200, motifs=(motif, 'GATA1'), seed=10 + k)
+        files.append(write_fasta(tmp_path / f'{motif}_train.fa', d.seqs, d.labels))
+        tests.append(write_fasta(tmp_path / f'{motif}_test.fa', t.seqs, t.labels))
+    run = lambda *a: subprocess.run(['deepmotif', *map(str, a)], capture_output=True, text=True, timeout=600)
+    r = run('train', *files, '--arch', 'cnn', '--test', *tests, '--out', tmp_path / 'm', '--epochs', 10, '--lr', 0.003, '--quiet')
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path / 'm' / 'metrics.json').read_text())
+    assert m['tasks'] == ['CTCF', 'CEBPB'] and set(m['test_auroc_tasks']) == {'CTCF', 'CEBPB'}
+    assert min(m['test_auroc_tasks'].values()) > 0.8 and 'valid AUROC by task: CTCF' in r.stdout, (m['test_auroc_tasks'], r.stdout)
+    model = load_model(tmp_path / 'm')
+    assert model.tasks == ['CTCF', 'CEBPB']
+    te = multitask_dataset(tests)
+    assert m['test_auroc'] == pytest.approx(evaluate(model, te)['auroc'], abs=1e-6)
+    r = run('evaluate', tmp_path / 'm', tests[1], '--target', 'CEBPB', '--json', '--quiet')
+    assert r.returncode == 0 and json.loads(r.stdout)['auroc'] == pytest.approx(m['test_auroc_tasks']['CEBPB'], abs=1e-6), r.stderr
+    r = run('train', *files, '--arch', 'cnn', '--test', tests[0], '--out', tmp_path / 'x', '--quiet')
+    assert r.returncode == 2 and '--test: 1 files for 2 DATA files' in r.stderr

@@ -356,3 +356,20 @@ def test_motifs_and_grammar_take_a_target(user_code, basset_dir, fasta, tmp_path
     assert rc == 0, err
     rc, out, err = cli(user_code, 'motifs', basset_dir, path, '--out', tmp_path / 'm', '--sources', 'grad_x_input', '--quiet')
     assert rc == 2 and 'give --target' in err, err
+
+
+def test_tasks_compared_strip_is_every_output_importance(three_task, data, tmp_path):
+    vs = ViewSet({'danq': three_task}, data, opt_steps=0)
+    out = panel_pngs(vs, 4)
+    assert out[('tasks', 'danq')][:4] == b'\x89PNG'
+    fig = vs.figures[('<tasks>', 'danq', data.length)]
+    for k, task in enumerate(['CTCF', 'REST', 'SP1']):
+        imp = position_importance(saliency(three_task, data.X[4:5], target=k)[0]).numpy()
+        np.testing.assert_allclose(fig.lines[task].get_ydata(), imp / imp.max(), rtol=1e-5)
+        assert f'p({task}) = {float(predict(three_task, data.X[4:5], target=k)[0]):.3f}' in fig.title.get_text()
+    page = save_html(vs, tmp_path / 'p.html', [4]).read_text()
+    assert 'alt="danq: tasks compared' in page
+    single = ViewSet({'cnn': build_model('cnn', n_filters=4)}, data, opt_steps=0)
+    assert not any(k[0] == 'tasks' for k in panel_pngs(single, 0) if isinstance(k, tuple))
+    d = Dashboard({'danq': three_task}, data, opt_steps=0).select(4)
+    assert d.tasks_images['danq'].layout.display != 'none' and bytes(d.tasks_images['danq'].value) == out[('tasks', 'danq')]
