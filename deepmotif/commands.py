@@ -478,17 +478,18 @@ def _missing_extra() -> str:
     missing = [m for m in ('memelite', 'pyjaspar') if importlib.util.find_spec(m) is None]
     return f"learned motifs need the optional packages {', '.join(missing)}: {EXTRA}" if missing else ''
 
-def _model_motifs(model, data, device) -> tuple:
-    "(motifs, match rows) of a model: saliency seqlets, and first-layer filters when it has a convolution."
+def _model_motifs(model, data, device, target: int = 0) -> tuple:
+    "(motifs, match rows) of a model's output `target`: saliency seqlets, and first-layer filters when it has a convolution."
     from deepmotif.motifs import find_motifs, match_motifs
     sources = ['grad_x_input'] + (['filters'] if any(isinstance(m, torch.nn.Conv1d) for m in model.modules()) else [])
-    motifs = [m for s in sources for m in find_motifs(model, data, source=s, max_motifs=2, device=device)]
+    motifs = [m for s in sources for m in find_motifs(model, data, source=s, max_motifs=2, device=device, target=target)]
     return motifs, (match_motifs(motifs) if motifs else [])
 
 def motifs_html(models: dict,  # name -> trained model
                 data,  # SeqData; its positives (all records when unlabelled) are explained
                 *, max_seqs: int = 1000,  # use at most the first `max_seqs` records
                 device=None,  # None: CUDA when available
+                targets: dict | None = None,  # name -> (output index, task name) explained, for models with several outputs
                ) -> str:
     "A page section with each model's learned motifs, logos and JASPAR names; a note where they cannot be found."
     import base64, html
@@ -497,8 +498,9 @@ def motifs_html(models: dict,  # name -> trained model
     if (why := _missing_extra()): return '\n'.join(parts + [f'<p class="note">{html.escape(why)}</p></div>'])
     sub = data.subset(np.arange(min(len(data), max_seqs)))
     for name, model in models.items():
-        parts.append(f'<h3>{html.escape(name)}</h3>')
-        try: motifs, rows = _model_motifs(model, sub, device)
+        t, task = (targets or {}).get(name, (0, None))
+        parts.append(f'<h3>{html.escape(name)}' + (f' (output {html.escape(task)})' if task else '') + '</h3>')
+        try: motifs, rows = _model_motifs(model, sub, device, t)
         except DeepMotifError as e:
             parts.append(f'<p class="note">{html.escape(str(e))}</p>'); continue
         if not motifs: parts.append('<p class="note">no motifs found</p>'); continue
@@ -541,7 +543,8 @@ def dashboard_page(models: dict,  # name -> trained model
     else:
         P = np.mean([vs.predictions(m) for m in vs.usable], axis=0) if vs.usable else np.zeros(len(data))
         seqs = [data.ids[i] for i in chosen_sequences(P, data.labels, n)]
-    extra = (motifs_html({m: models[m] for m in vs.usable}, data, device=device) if motifs else
+    targets = {m: (vs.target_of(m), vs.task(m)) for m in vs.usable if outputs_of(vs, m) > 1}
+    extra = (motifs_html({m: models[m] for m in vs.usable}, data, device=device, targets=targets) if motifs else
              '<div class="motifs"><h2>Learned motifs</h2><p class="note">left out of this page; '
              '<code>deepmotif motifs MODEL_DIR DATA</code> finds them and their JASPAR names</p></div>')
     path = save_html(vs, out, seqs, title=title, extra=extra, verbose=verbose)

@@ -318,7 +318,11 @@ def _epochs(model, net, opt, sched, hp: dict, hist: History, best_state: dict, s
         if vm['valid_auroc'] > hist.best_auroc:
             hist.best_auroc, hist.best_epoch = vm['valid_auroc'], epoch + 1
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        bar.set_postfix(loss=f'{loss:.3f}', auroc=f"{vm['valid_auroc']:.3f}", best=f'{hist.best_auroc:.3f}@{hist.best_epoch}')
+        worst = {}
+        if 'valid_auroc_tasks' in vm:  # several tasks: the mean, and the task furthest behind
+            t = min(vm['valid_auroc_tasks'], key=vm['valid_auroc_tasks'].get)
+            worst = dict(worst=f"{t} {vm['valid_auroc_tasks'][t]:.3f}")
+        bar.set_postfix(loss=f'{loss:.3f}', auroc=f"{vm['valid_auroc']:.3f}", best=f'{hist.best_auroc:.3f}@{hist.best_epoch}', **worst)
         if checkpoint and ctx.main:
             _save_checkpoint(Path(checkpoint), dict(epoch=epoch + 1, model=model.state_dict(), optimizer=opt.state_dict(),
                                                      scheduler=sched.state_dict(), best_model=best_state, history=hist.records,

@@ -373,3 +373,15 @@ def test_tasks_compared_strip_is_every_output_importance(three_task, data, tmp_p
     assert not any(k[0] == 'tasks' for k in panel_pngs(single, 0) if isinstance(k, tuple))
     d = Dashboard({'danq': three_task}, data, opt_steps=0).select(4)
     assert d.tasks_images['danq'].layout.display != 'none' and bytes(d.tasks_images['danq'].value) == out[('tasks', 'danq')]
+
+
+def test_page_motifs_explain_the_output_shown(three_task, data, monkeypatch):
+    import deepmotif.motifs
+    from deepmotif.commands import motifs_html
+    seen = []
+    monkeypatch.setattr(deepmotif.motifs, 'find_motifs', lambda *a, **k: seen.append((k['source'], k['target'])) or [])
+    page = motifs_html({'danq': three_task}, data, targets={'danq': (2, 'SP1')})
+    assert '(output SP1)' in page and seen == [('grad_x_input', 2), ('filters', 2)], (seen, page[:300])
+    seen.clear()
+    motifs_html({'danq': three_task}, data)
+    assert seen == [('grad_x_input', 0), ('filters', 0)]

@@ -22,6 +22,10 @@ NEW = [('deepmotif.core', n) for n in 'check_target target_index check_batch_siz
     ('deepmotif.distributed', 'write_on_main'), ('deepmotif.attribution', 'ATTRIBUTION_METHODS'), ('deepmotif.attribution', 'method_name'),
     ('deepmotif.views', 'MENU'), ('deepmotif.saliency', 'saliency_kind'), ('deepmotif.core', 'former'), ('deepmotif.core', 'is_recurrent'),
     ('deepmotif.temporal', 'CUTS'), ('deepmotif.optimize', 'optimize_method'), ('deepmotif.plots', 'SCALES')] + [
+    ('deepmotif.core', n) for n in 'task_names cli_target n_outputs one_target'.split()] + [
+    ('deepmotif.adapters', 'PickOutput'), ('deepmotif.adapters', 'ProfileOutput'), ('deepmotif.models', 'resolve_class'),
+    ('deepmotif.data', 'multitask_dataset'), ('deepmotif.render', 'OverviewFigure'), ('deepmotif.render', 'label_from')] + [
+    ('deepmotif.views', n) for n in 'check_region region_of ZOOM_FROM ZOOM_WIDTH targeting regioned outputs_of'.split()] + [
     ('deepmotif.commands', n) for n in 'motifs_command spacing_report variants_command scan_command'.split()]
 
 
