@@ -47,20 +47,11 @@ def _check(model: nn.Module, X, target, cut, batch_size, variant=None) -> tuple[
     X, single = as_batch(X)
     check_batch_size(batch_size)
     target = target_index(model, target)
-    with torch.no_grad(), _eval(model):
-        p = next(model.parameters(), None)
+    p = next(model.parameters(), None)
+    with evaluating(model, p.device if p is not None else 'cpu') as (m, dev), torch.no_grad():  # where the model is: nothing moves
         x1 = X[:1] if len(X) else X.new_zeros(1, 4, X.shape[2])
-        y = check_output(model(x1.to(p.device if p is not None else 'cpu')), 1)  # the door: one sequence through the model
+        y = check_output(m(x1.to(dev)), 1)  # the door: one sequence through the model
     return X, check_target(target, y.shape[1], getattr(model, 'tasks', None)), single, cut
-
-import contextlib
-@contextlib.contextmanager
-def _eval(model: nn.Module):
-    "The model in eval mode for a block, its mode restored after."
-    was = model.training
-    model.eval()
-    try: yield model
-    finally: model.train(was)
 
 # %% ../nbs/04_temporal.ipynb #69b56ef3
 def _pooling(model: nn.Module) -> str:

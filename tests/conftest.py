@@ -9,7 +9,18 @@ os.environ.setdefault('MKL_DYNAMIC', 'FALSE')
 os.environ.setdefault('OMP_DYNAMIC', 'FALSE')
 import pytest
 import torch
+from torch import nn
 from deepmotif.data import synthetic_dataset
+
+
+class DanQ(nn.Module):
+    "A DanQ-like model as a user writes it: conv without padding, max pool, a BiGRU kept in self.rnn, max over positions."
+    def __init__(self, n_outputs: int = 2):
+        super().__init__()
+        self.conv, self.pool = nn.Conv1d(4, 6, 5), nn.MaxPool1d(3)
+        self.rnn, self.head = nn.GRU(6, 4, batch_first=True, bidirectional=True), nn.Linear(8, n_outputs)
+    def forward(self, x):
+        return self.head(self.rnn(self.pool(self.conv(x).relu()).transpose(1, 2))[0].amax(1))
 
 
 def write_fasta(path, seqs, labels):

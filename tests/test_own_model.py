@@ -8,16 +8,7 @@ from deepmotif.data import SeqData, synthetic_dataset
 from deepmotif.temporal import temporal_scores
 from deepmotif.saliency import saliency
 from deepmotif.views import ViewSet, panel_pngs
-
-
-class DanQ(nn.Module):
-    "Conv without padding, max pool, a BiGRU kept in self.rnn, max over positions; three outputs."
-    def __init__(self):
-        super().__init__()
-        self.conv, self.pool = nn.Conv1d(4, 6, 5), nn.MaxPool1d(3)
-        self.rnn, self.head = nn.GRU(6, 4, batch_first=True, bidirectional=True), nn.Linear(8, 3)
-    def forward(self, x):
-        return self.head(self.rnn(self.pool(self.conv(x).relu()).transpose(1, 2))[0].amax(1))
+from conftest import DanQ  # a DanQ-like user model, conv + BiGRU
 
 
 class FlatLSTM(nn.Module):
@@ -36,7 +27,7 @@ def data():
 
 def test_view_of_a_user_gru_equals_the_pure_functions(data):
     torch.manual_seed(0)
-    m = DanQ().eval()
+    m = DanQ(3).eval()
     vs = ViewSet({'danq': m}, data, opt_steps=0)
     v = vs.view('danq', 2)
     torch.testing.assert_close(v.temporal, temporal_scores(m, data.X[2:3]), equal_nan=True)
@@ -194,7 +185,7 @@ from deepmotif.models import build_model
 @pytest.fixture(scope='module')
 def three_task(data):
     torch.manual_seed(1)
-    m = DanQ().eval()
+    m = DanQ(3).eval()
     m.tasks = ['CTCF', 'REST', 'SP1']
     return m
 

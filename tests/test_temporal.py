@@ -7,6 +7,7 @@ from deepmotif.data import DeepMotifError, DeepMotifWarning, synthetic_dataset
 from deepmotif.models import build_model
 from deepmotif.train import predict
 from deepmotif.temporal import temporal_scores, temporal_scores_reference, CUTS, VARIANTS
+from conftest import DanQ  # a DanQ-like user model, conv + BiGRU
 
 
 def toy(arch, seed=0, **hp):
@@ -174,16 +175,6 @@ def test_multilayer_lstm_runs_the_definition():
 
 
 # Models written in plain torch, as a user would: the definition runs their own forward on every prefix and suffix.
-class DanQ(nn.Module):
-    "Conv without padding, max pool, a BiGRU kept in self.rnn, max over positions, two outputs."
-    def __init__(self):
-        super().__init__()
-        self.conv, self.pool = nn.Conv1d(4, 6, 5), nn.MaxPool1d(3)
-        self.rnn, self.head = nn.GRU(6, 4, batch_first=True, bidirectional=True), nn.Linear(8, 2)
-    def forward(self, x):
-        return self.head(self.rnn(self.pool(self.conv(x).relu()).transpose(1, 2))[0].amax(1))
-
-
 class LstmNamedLstm(nn.Module):
     "An LSTM called self.lstm, but a forward of its own (max pooling, no `pooling` attribute): nothing of ours applies."
     def __init__(self):
