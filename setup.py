@@ -18,7 +18,8 @@ requirements = shlex.split(cfg.get('requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
 extras = {'dev': dev_requirements,
           'motifs': shlex.split(cfg.get('motifs_requirements', '')),  # JASPAR database + TOMTOM
-          'bench': shlex.split(cfg.get('bench_requirements', ''))}  # peers compared in benchmarks/speed.py
+          'bench': shlex.split(cfg.get('bench_requirements', '')),  # peers compared in benchmarks/speed.py
+          'docs': shlex.split(cfg.get('docs_requirements', ''))}  # docs/build: the site built from the notebooks
 scripts = [s for s in cfg.get('console_scripts', '').split() if s]
 
 setuptools.setup(

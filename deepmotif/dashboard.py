@@ -22,7 +22,7 @@ from .views import (View, OptimizedView, MotifView, PANELS, LABEL_FILTERS, PREDI
 __all__ = ['Dashboard', 'SaliencyViewer', 'TemporalViewer', 'OptimizedInputViewer', 'LivePlot']
 
 # %% ../nbs/07_dashboard.ipynb #073f31b0
-from .panels import StatusLine, Viewer  # the widgets' building blocks, from the panels chapter
+from .panels import StatusLine, Viewer, shows_state  # the widgets' building blocks, from the panels chapter
 from .panels import EVERY_MODEL, ORIENTATIONS, MotifPanel, VariantViewer, GrammarPanel  # importable from here as before
 
 # %% ../nbs/07_dashboard.ipynb #23ee0272
@@ -62,6 +62,15 @@ class _State(Viewer):
         return dict(seq=self.index, id=self.data.ids[self.index], model=self.model_select.value, kind=self.kind_select.value,
                     show=tuple(n for n in self.names if self.show[n].value), label=self.label_filter.value,
                     prediction=self.prediction_filter.value, target=self.viewset.target, region=self._region)
+
+    def caption(self) -> list:
+        "The choices the controls made, as one line over the picture: attribution, filters, output and positions."
+        s, L = self.state, self.data.length
+        parts = [f"attribution: {s['kind']}", f"label: {s['label']}",
+                 f"prediction: {s['prediction']}" + (f" (of {s['model']})" if s['prediction'] != 'all' else '')]
+        if self.target_select.layout.display != 'none': parts.append(f'output: {self.target_select.label}')
+        if s['region'] != (0, L): parts.append(f"positions {s['region'][0]}-{s['region'][1]} of {L}")
+        return [' · '.join(parts)]
 
     @property
     def shown(self) -> list:
@@ -139,6 +148,7 @@ class _Following:
 # %% ../nbs/07_dashboard.ipynb #6b6de32e
 class _Navigation(_Following):
     "Choosing sequences with a dashboard's controls: `select`, `next`, `previous`, and the filters they follow."
+    @shows_state
     def select(self,
                seq: int | str | None = None,  # sequence index, or its id
                *, model: str | None = None,  # the model `current` refers to and the prediction filter judges
@@ -183,10 +193,12 @@ class _Navigation(_Following):
             self.index_slider.value = neighbour(P, self.index, direction)
         return self
 
+    @shows_state
     def next(self):
         "Go to the next sequence passing the filters (wrapping around); what the next button does."
         return self._step(+1)
 
+    @shows_state
     def previous(self):
         "Go to the previous sequence passing the filters (wrapping around); what the previous button does."
         return self._step(-1)
@@ -272,9 +284,9 @@ class Dashboard(_State, _Navigation):
         self.index_slider.observe(self._handler(follow=False), 'value')
         for w in (self.label_filter, self.prediction_filter, self.model_select): w.observe(self._handler(follow=True), 'value')
         for w in (self.kind_select, *self.show.values()): w.observe(self._handler(follow=False), 'value')
-        self.id_box.observe(lambda change: change['new'] and self.select(change['new'].strip()), 'value')
-        self.prev_button.on_click(lambda b: self.previous())
-        self.next_button.on_click(lambda b: self.next())
+        self.id_box.observe(lambda change: change['new'] and self._by_controls(lambda: self.select(change['new'].strip())), 'value')
+        self.prev_button.on_click(lambda b: self._by_controls(self.previous))
+        self.next_button.on_click(lambda b: self._by_controls(self.next))
         controls = [W.HBox([self.prev_button, self.index_slider, self.next_button, self.id_box]),
                     W.HBox([self.label_filter, self.prediction_filter, self.model_select, self.kind_select, self.target_select]),
                     W.HBox([W.Label('show:'), *self.show.values()]), self.region_slider]
@@ -389,12 +401,17 @@ class OptimizedInputViewer(Viewer):
                                                 steps=self.steps, seed=self.seed, device=self.device)
         return self._memo[method]
 
+    def caption(self) -> list:
+        "The choices the controls made, as one line over the picture."
+        return [f'method: {self.method_select.value} · start: {self.start_select.label} · logo: {self.scale_select.value}']
+
     @property
     def current(self) -> OptimizedView:
         "The selected method, start and scale, and the PPM shown."
         method = self.method_select.value
         return _optimized_view(self.result(method), method, self.start_select.value, self.scale_select.value)
 
+    @shows_state
     def select(self,
                method: str | None = None,  # 'input' or 'softmax'
                start: int | str | None = None,  # a start index, or 'best'
@@ -420,7 +437,7 @@ class OptimizedInputViewer(Viewer):
             self.trajectory_image.value = trajectory_png(v.result.trajectory.numpy(), v.start, self.width, self.dpi)
 
 # %% ../nbs/07_dashboard.ipynb #b1efb706
-class LivePlot:
+class LivePlot(Viewer):
     "A `fit` callback that draws loss and validation AUROC after every epoch, in the notebook, while training runs."
     def __init__(self,
                  width: float = 8.0, height: float = 2.4, dpi: int = DPI,
@@ -436,7 +453,7 @@ class LivePlot:
 
     def _repr_mimebundle_(self, **kwargs):
         self._shown = True
-        return self.widget._repr_mimebundle_(**kwargs)
+        return super()._repr_mimebundle_(**kwargs)
 
     def __call__(self, history):  # a History (anything with .records, dicts with epoch, train_loss, valid_loss, valid_auroc)
         "Redraw the curves for `history`."
@@ -453,7 +470,7 @@ class LivePlot:
         self._display()
 
     def _display(self):
-        if self._shown: return
+        if self._shown: return self._show_state()  # the picture beside the widget follows every epoch
         show = self.show
         if show is None:
             try:
@@ -462,8 +479,7 @@ class LivePlot:
             except ImportError: show = False
         if show:
             from IPython.display import display
-            display(self.widget)
-            self._shown = True
+            display(self)
 
 # %% ../nbs/07_dashboard.ipynb #dadeafac
 __all__ = [*globals().get('__all__', []), 'StatusLine', 'EVERY_MODEL', 'ORIENTATIONS', 'MotifPanel', 'VariantViewer', 'GrammarPanel', 'WIDTH', 'DPI', 'MODEL_COLORS', 'PANELS', 'LABEL_FILTERS', 'PREDICTION_FILTERS', 'View', 'OptimizedView',

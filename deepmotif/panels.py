@@ -4,18 +4,19 @@
 
 # %% ../nbs/07c_panels.ipynb #5434b605
 from __future__ import annotations
-import html, re
+import base64, functools, html, re
 from contextlib import contextmanager
 import numpy as np
 from torch import nn
 import ipywidgets as W
 from .core import DeepMotifError
-from .render import WIDTH, DPI, motif_logos_png, motif_table_html
+from .render import WIDTH, DPI, motif_logos_png, motif_table_html, png_pixels, stack_pngs, text_png
 from .views import (MotifView, error_text, VariantSet, check_variant_choice, variant_view, variant_png,
                              SpacingView, GrammarSet, spacing_view, spacing_view_png)
 
 # %% auto #0
-__all__ = ['EVERY_MODEL', 'ORIENTATIONS', 'StatusLine', 'Viewer', 'as_model_dict', 'MotifPanel', 'VariantViewer', 'GrammarPanel']
+__all__ = ['EVERY_MODEL', 'ORIENTATIONS', 'StatusLine', 'html_lines', 'widget_parts', 'widget_png', 'Viewer', 'shows_state',
+           'as_model_dict', 'MotifPanel', 'VariantViewer', 'GrammarPanel']
 
 # %% ../nbs/07c_panels.ipynb #05395484
 class StatusLine(W.HTML):
@@ -41,16 +42,91 @@ class StatusLine(W.HTML):
         except Exception as e: self.say(prefix + error_text(e))
         finally: self._depth = depth
 
+# %% ../nbs/07c_panels.ipynb #c4fbcccf
+def _hidden(w) -> bool:
+    "Whether widget `w` is hidden by its layout."
+    lay = getattr(w, 'layout', None)
+    return getattr(lay, 'display', None) == 'none' or getattr(lay, 'visibility', None) == 'hidden'
+
+def html_lines(value: str) -> list:  # an HTML snippet
+    "The lines of text an HTML snippet shows: tags dropped; breaks, paragraphs and table rows kept as lines."
+    t = re.sub(r'(?i)<br\s*/?>|</(p|div|tr|h\d|li|caption|table)>', '\n', value)
+    t = html.unescape(re.sub(r'<[^>]+>', '', re.sub(r'(?i)</t[dh]>', '   ', t)))
+    return [' '.join(line.split()) for line in t.splitlines() if line.strip()]
+
+def widget_parts(w) -> list:  # an ipywidgets widget
+    "What `w` shows, in order: the PNG bytes of each visible image and the text lines of each visible HTML widget; controls left out."
+    if _hidden(w): return []
+    if isinstance(w, W.Image): return [bytes(w.value)] if w.value and w.format == 'png' else []
+    if isinstance(w, W.HTML): return html_lines(w.value)
+    if isinstance(w, W.Box): return [p for c in w.children for p in widget_parts(c)]
+    return []
+
+def widget_png(w,  # an ipywidgets widget (a box of images and HTML)
+               caption=(),  # lines of text put first
+               dpi: int = DPI,  # pixels per inch of the text
+              ) -> bytes | None:  # None when it shows nothing
+    "One PNG of what `w` shows: its visible images stacked, each run of text lines drawn as a strip as wide as the widest image."
+    parts = [p for p in [*caption, *widget_parts(w)] if isinstance(p, str) or png_pixels(p).shape[:2] != (1, 1)]  # one white pixel shows nothing
+    width = max((png_pixels(p).shape[1] for p in parts if isinstance(p, bytes)), default=int(WIDTH * dpi))
+    out, text = [], []
+    for p in parts:
+        if isinstance(p, str): text.append(p); continue
+        if text: out.append(text_png(text, width, dpi)); text = []
+        out.append(p)
+    if text: out.append(text_png(text, width, dpi))
+    return stack_pngs(out) if out else None
+
 # %% ../nbs/07c_panels.ipynb #efc08434
 class Viewer:
-    "What every viewer has: it shows its `widget` in the notebook, and `message` reads its status line."
-    def _repr_mimebundle_(self, **kwargs): return self.widget._repr_mimebundle_(**kwargs)
+    "What every viewer has: it shows its `widget` with a static picture of it, `picture()` returns that picture, and `message` reads its status line."
+    def caption(self) -> list:
+        "Lines of text put above the picture: what the controls chose (the picture leaves the controls out)."
+        return []
+
+    def picture(self) -> bytes | None:
+        "PNG bytes of what the viewer shows now: caption, text and visible images stacked; None when it shows nothing."
+        return widget_png(self.widget, self.caption())
+
+    def _repr_mimebundle_(self, **kwargs):
+        "The widget view, and the picture as `image/png` for frontends that cannot run the widget."
+        data = self.widget._repr_mimebundle_(**kwargs)
+        png = self.picture()
+        if png: data['image/png'] = base64.b64encode(png).decode()
+        return data
+
+    def _ipython_display_(self):
+        "Display the viewer and keep the handle, so that changes made from code update its picture."
+        from IPython.display import display
+        self.__dict__.setdefault('_handles', []).append(display(self._repr_mimebundle_(), raw=True, display_id=True))
+
+    def _show_state(self):
+        "Put the current picture in every place the viewer was displayed."
+        if self.__dict__.get('_from_controls') or not self.__dict__.get('_handles'): return
+        data = self._repr_mimebundle_()
+        for h in self._handles: h.update(data, raw=True)
+
+    def _by_controls(self, action):
+        "Run `action` as a control does: the live widget changes, the displayed pictures stay."
+        self._from_controls = True
+        try: return action()
+        finally: self._from_controls = False
 
     @property
     def message(self) -> str:
         "The status line as plain text ('' when the last action went well)."
         return self.status.text
 
+def shows_state(method):
+    "Decorate a viewer's method that changes its view from code: afterwards every place it was displayed shows the new picture."
+    @functools.wraps(method)
+    def changed(self, *args, **kwargs):
+        out = method(self, *args, **kwargs)
+        self._show_state()
+        return out
+    return changed
+
+# %% ../nbs/07c_panels.ipynb #d14353e1
 def as_model_dict(models) -> dict:
     "`models` as a non-empty dict name -> model; one model is named after its architecture."
     if isinstance(models, nn.Module): models = {getattr(models, 'arch', 'model'): models}
@@ -114,6 +190,7 @@ class MotifPanel(Viewer):
         "What is shown now."
         return self.view(self.model_select.value)
 
+    @shows_state
     def select(self, model: str | None = None) -> MotifPanel:
         "Show another model; an unknown name changes nothing and says why in the status line."
         if model is not None and model not in self.models:
@@ -147,6 +224,7 @@ def _variant_label(e: dict, d: float) -> str:  # a row of the effects table, and
 # %% ../nbs/07c_panels.ipynb #f4e41209
 class _VariantActions:
     "What a variant viewer's controls do: `select`, listing the variants in order, drawing the selected one."
+    @shows_state
     def select(self,
                variant: int | str | None = None,  # row of the effects table, or the variant's VCF id
                *, min_delta: float | None = None,  # smallest |Δlogit| listed
@@ -303,6 +381,7 @@ class GrammarPanel(Viewer):
         "The curves shown: the last controls that could be computed."
         return self._view
 
+    @shows_state
     def select(self, motifs=None,  # (A, B): consensus strings, JASPAR names or ids
                spacings=None,  # consecutive gaps, e.g. range(21)
                orientation: str | None = None,  # '+', '-' or 'both'

@@ -11,9 +11,9 @@ from .plots import BASE_COLORS, logo_matrix, plot_logo, saliency_to_matrix, plot
 
 # %% auto #0
 __all__ = ['WIDTH', 'DPI', 'LEFT', 'RIGHT', 'MODEL_COLORS', 'UNSIGNED', 'label_from', 'agg_figure', 'stacked_figure', 'png_bytes',
-           'figure_png', 'Blit', 'Letters', 'Sites', 'InputFigure', 'ModelFigure', 'CompareFigure', 'optimized_png',
-           'OverviewFigure', 'VariantFigure', 'spacing_png', 'optimized_logo_png', 'trajectory_png', 'motif_logos_png',
-           'motif_table_html', 'CurvesFigure']
+           'figure_png', 'png_pixels', 'stack_pngs', 'text_png', 'Blit', 'Letters', 'Sites', 'InputFigure',
+           'ModelFigure', 'CompareFigure', 'optimized_png', 'OverviewFigure', 'VariantFigure', 'spacing_png',
+           'optimized_logo_png', 'trajectory_png', 'motif_logos_png', 'motif_table_html', 'CurvesFigure']
 
 # %% ../nbs/07a_render.ipynb #69ee5312
 WIDTH, DPI = 11.0, 80  # every dashboard figure: width in inches, pixels per inch
@@ -71,6 +71,33 @@ def figure_png(fig) -> bytes:
     "PNG bytes of a whole figure, drawn in full."
     fig.canvas.draw()
     return png_bytes(np.asarray(fig.canvas.buffer_rgba()))
+
+# %% ../nbs/07a_render.ipynb #3ee81229
+def png_pixels(png: bytes) -> np.ndarray:  # PNG bytes
+    "The (H, W, 3) uint8 pixels of a PNG."
+    from PIL import Image
+    return np.asarray(Image.open(io.BytesIO(png)).convert('RGB'))
+
+def stack_pngs(pngs: list,  # PNG bytes, top to bottom
+              ) -> bytes:  # one PNG as wide as the widest
+    "PNGs stacked top to bottom, the narrower padded with white on the right."
+    if not pngs: raise ValueError("stack_pngs needs at least one picture")
+    imgs = [png_pixels(p) for p in pngs]
+    w = max(a.shape[1] for a in imgs)
+    return png_bytes(np.concatenate([np.pad(a, ((0, 0), (0, w - a.shape[1]), (0, 0)), constant_values=255) for a in imgs]))
+
+def text_png(lines: list,  # lines of plain text, top to bottom
+             width: int,  # pixels
+             dpi: int = DPI,  # pixels per inch
+             size: float = 10,  # font size, points
+            ) -> bytes:
+    "PNG of `lines` of text, left-aligned at the figures' margin, `width` pixels wide."
+    line = size * 1.5 / 72  # inches per line
+    fig = agg_figure(width / dpi, line * len(lines) + 0.1, dpi)
+    for k, t in enumerate(lines):
+        fig.text(min(LEFT * 0.25, 0.1 * width / dpi) / (width / dpi), 1 - (k + 0.8) * line / fig.get_figheight(), t,
+                 fontsize=size, va='baseline', ha='left')
+    return figure_png(fig)
 
 # %% ../nbs/07a_render.ipynb #cc853a45
 class Blit:

@@ -18,7 +18,7 @@ from .saliency import KINDS, saliency, saliency_kind, position_importance
 from .attribution import ATTRIBUTION_METHODS, method_name
 from .optimize import optimize_input
 from .render import (WIDTH, DPI, MODEL_COLORS, InputFigure, ModelFigure, CompareFigure, VariantFigure, optimized_png,
-                              png_bytes, spacing_png, OverviewFigure, label_from)
+                              png_bytes, spacing_png, OverviewFigure, label_from, stack_pngs)
 from .genome import Genome
 from .variants import VariantEffects, VariantSaliency, read_variants, variant_effects, variant_saliency
 from .grammar import spacing_table
@@ -464,17 +464,14 @@ def save_png(vs: ViewSet,
              region=None,  # (start, end) of the positions shown; None: the ViewSet's (region_of)
             ) -> list:
     "Write one PNG per sequence, its panels stacked as on the page; returns the paths."
-    from PIL import Image
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     with targeting(vs, target), regioned(vs, region):
         for i in _seq_list(vs, seqs):
-            imgs = [np.asarray(Image.open(io.BytesIO(p)).convert('RGB')) for p in _page_pngs(vs, i, kind, show)[0]]
-            w = max(a.shape[1] for a in imgs)
-            imgs = [np.pad(a, ((0, 0), (0, w - a.shape[1]), (0, 0)), constant_values=255) for a in imgs]
+            png = stack_pngs(_page_pngs(vs, i, kind, show)[0])
             path = folder / f"{i:05d}_{re.sub(r'[^A-Za-z0-9_.-]+', '_', vs.data.ids[i])}.png"
-            atomic_write(path, lambda t: Path(t).write_bytes(png_bytes(np.concatenate(imgs))))
+            atomic_write(path, lambda t: Path(t).write_bytes(png))
             paths.append(path)
     return paths
 

@@ -3,10 +3,14 @@
     python demo_nb/execute.py                      # all demo notebooks
     python demo_nb/execute.py 03_architectures_compared.ipynb
     python demo_nb/execute.py 04_variants.ipynb --set "path = '../shared/data/encode/REST_GM12878_NRSF_HudsonAlpha_AC.seq.gz'"
+    python demo_nb/execute.py --chapters           # the chapters in nbs/ that draw (FIGURE_CHAPTERS), then nbdev_clean
+    python demo_nb/execute.py --chapters 06_plots.ipynb
 
 The notebooks run from the repository root (their `out_dir` defaults land in `deepmotif_demo/`, which git ignores).
-Outputs and the widget state are saved in the notebook, so a static renderer (a repository page, nbviewer) shows the
-pictures and the dashboard's last state. `metadata['deepmotif']` records the package version, the parameters cell,
+Outputs are saved in the notebook, widget state is not: every viewer's output carries a picture of its last state
+(`image/png` beside the widget view), which nbconvert, nbviewer, a repository page and the documentation site show
+where no kernel runs the widget (see the panels chapter).
+`metadata['deepmotif']` records the package version, the parameters cell,
 any `--set` lines (injected after the parameters cell, as papermill does) and a hash of the code cells;
 `tests/test_demo_notebooks.py` compares them with the notebook as committed, so outputs cannot silently go stale.
 """
@@ -18,6 +22,11 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_BYTES = 5_000_000
+
+
+FIGURE_CHAPTERS = ('03_saliency', '04_temporal', '05_optimize', '06_plots', '07_dashboard', '07a_render', '07b_views',
+                   '07c_panels', '10_attribution', '10b_grammar', '10c_variants', '10d_scan', '11_motifs', '12_benchmark')
+CHAPTER_MAX_BYTES = 1_500_000
 
 
 def parameters_cell(nb) -> int:
@@ -44,8 +53,9 @@ def execute(path: Path, extra: str = '', timeout: int = 3600) -> dict:
     if extra:
         nb.cells.insert(at + 1, nbformat.v4.new_code_cell(extra, metadata={'tags': ['injected-parameters']}))
     t = time.time()
-    NotebookClient(nb, timeout=timeout, kernel_name='python3', store_widget_state=True,
+    NotebookClient(nb, timeout=timeout, kernel_name='python3', store_widget_state=False,
                    resources={'metadata': {'path': str(ROOT)}}).execute()
+    nb.metadata.pop('widgets', None)  # saved widget state would make static renderers drop the pictures
     for c in nb.cells:
         if c.cell_type == 'code': c.metadata.pop('execution', None)
     nb.metadata['deepmotif'] = {'version': deepmotif.__version__, 'torch': torch.__version__.split('+')[0],
@@ -58,12 +68,36 @@ def execute(path: Path, extra: str = '', timeout: int = 3600) -> dict:
     return nb.metadata['deepmotif']
 
 
+def execute_chapter(path: Path, timeout: int = 1200) -> dict:
+    "Run chapter `path` (from nbs/, slow cells included) and keep its outputs and run record; nbdev_clean after."
+    import subprocess, deepmotif
+    nb = nbformat.read(path, as_version=4)
+    t = time.time()
+    NotebookClient(nb, timeout=timeout, kernel_name='python3', store_widget_state=False,
+                   resources={'metadata': {'path': str(path.parent)}}).execute()
+    nb.metadata.pop('widgets', None)
+    nb.metadata['deepmotif'] = {'version': deepmotif.__version__, 'code_sha256': code_hash(nb),
+                                'executed': datetime.date.today().isoformat(), 'seconds': round(time.time() - t)}
+    text = nbformat.writes(nb)
+    if len(text.encode()) > CHAPTER_MAX_BYTES:
+        raise SystemExit(f'{path.name}: {len(text.encode()):,} bytes executed; the limit is {CHAPTER_MAX_BYTES:,}')
+    path.write_text(text)
+    subprocess.run(['nbdev_clean', '--fname', str(path)], cwd=ROOT, check=True)
+    return nb.metadata['deepmotif']
+
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('names', nargs='*', help='notebook file names in demo_nb/ (default: all)')
     ap.add_argument('--set', default='', help='Python lines injected after the parameters cell')
     ap.add_argument('--timeout', type=int, default=3600, help='seconds per cell')
+    ap.add_argument('--chapters', action='store_true', help='execute chapters in nbs/ (default: FIGURE_CHAPTERS) instead')
     a = ap.parse_args()
+    if a.chapters:
+        for name in a.names or [f'{n}.ipynb' for n in FIGURE_CHAPTERS]:
+            rec = execute_chapter(ROOT / 'nbs' / name, a.timeout)
+            print(f"nbs/{name}: executed in {rec['seconds']} s, {(ROOT / 'nbs' / name).stat().st_size:,} bytes", flush=True)
+        sys.exit(0)
     names = a.names or sorted(p.name for p in (ROOT / 'demo_nb').glob('*.ipynb'))
     for name in names:
         rec = execute(ROOT / 'demo_nb' / name, a.set, a.timeout)

@@ -67,15 +67,19 @@ def test_demo_notebook_is_committed_executed_and_not_stale(name):
     assert pictures, f'{name}: no picture among the outputs or the saved widgets'
 
 
-def test_demo_notebooks_save_widget_state():
-    "The notebooks with a dashboard carry its widget state, so a static renderer shows its last state."
+def test_demo_widgets_carry_their_pictures():
+    """Every widget output of a tutorial carries its viewer's last picture (image/png) and no widget state is saved, so
+    nbconvert, nbviewer, a repository page and the documentation site show the pictures; dashboards and live plots too."""
     for name in DEMOS:
         nb = nbformat.read(ROOT / 'demo_nb' / name, as_version=4)
-        if not any('Dashboard(' in c.source for c in nb.cells if c.cell_type == 'code'): continue
-        state = nb.metadata.get('widgets', {}).get('application/vnd.jupyter.widget-state+json', {}).get('state', {})
-        images = [m for m in state.values() if m.get('model_name') == 'ImageModel'
-                  and any(b.get('path') == ['value'] and b.get('data') for b in m.get('buffers', []))]
-        assert images, f'{name}: no saved widget state with the dashboard image'
+        assert 'widgets' not in nb.metadata, f'{name}: saved widget state makes static renderers drop the pictures'
+        code = [c for c in nb.cells if c.cell_type == 'code']
+        views = [(i, o) for i, c in enumerate(code) for o in c.outputs if 'application/vnd.jupyter.widget-view+json' in o.get('data', {})]
+        blank = [i for i, o in views if 'image/png' not in o['data']]
+        assert not blank, f'{name}: widget outputs of code cells {blank} carry no picture'
+        for word in ('Dashboard(', 'LivePlot('):
+            cells = [i for i, c in enumerate(code) if word in c.source]
+            assert all(any(j == i for j, _ in views) for i in cells), f'{name}: a {word[:-1]} cell shows no widget with its picture'
 
 
 def test_code_hash_sees_code_changes_only():

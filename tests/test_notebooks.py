@@ -1,5 +1,5 @@
 "The notebooks are the source: they run clean, and the library is exactly what they export."
-import filecmp, shutil, subprocess
+import filecmp, re, shutil, subprocess
 from pathlib import Path
 import pytest
 
@@ -44,3 +44,48 @@ def test_notebooks_are_clean(tmp_path):
     names = [p.name for p in (ROOT / 'nbs').glob('*.ipynb')]
     _, mismatch, errors = filecmp.cmpfiles(ROOT / 'nbs', dst / 'nbs', names, shallow=False)
     assert not mismatch and not errors, f'run nbdev_clean: {mismatch} are not clean'
+
+
+def _execute_module():
+    "demo_nb/execute.py, which executes the chapters that draw and records the run."
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('demo_execute', ROOT / 'demo_nb' / 'execute.py')
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+FIGURES = _execute_module().FIGURE_CHAPTERS
+DRAWS = re.compile(r'^(?:def (?:plot_\w+|\w+_png)\(|class \w+(?:Figure|Viewer|Panel)\b)', re.M)
+
+
+def test_every_chapter_that_draws_keeps_its_figures():
+    "A chapter exporting a plot function, a PNG function, a figure, viewer or panel class is one of FIGURE_CHAPTERS."
+    import nbformat
+    draws = set()
+    for name in NBS:
+        nb = nbformat.read(ROOT / 'nbs' / name, as_version=4)
+        if any(c.cell_type == 'code' and c.source.startswith('#|export') and DRAWS.search(c.source) for c in nb.cells):
+            draws.add(name[:-len('.ipynb')])
+    assert draws - set(FIGURES) == set(), f'chapters that draw but keep no figure: {sorted(draws - set(FIGURES))}'
+    assert set(FIGURES) <= {n[:-len('.ipynb')] for n in NBS}
+
+
+@pytest.mark.parametrize('name', FIGURES)
+def test_chapter_keeps_current_pictures(name):
+    "Committed with the outputs of one run of its code as it is now: at least one picture, no error, no widget state."
+    import nbformat, deepmotif
+    ex = _execute_module()
+    path = ROOT / 'nbs' / f'{name}.ipynb'
+    nb = nbformat.read(path, as_version=4)
+    rerun = f'nbs/{name}.ipynb: {{}}; run `python demo_nb/execute.py --chapters {name}.ipynb`'
+    rec = nb.metadata.get('deepmotif')
+    assert rec, rerun.format('no run record')
+    assert rec['code_sha256'] == ex.code_hash(nb), rerun.format('its code changed since its pictures were made')
+    assert rec['version'] == deepmotif.__version__, rerun.format(f"run with deepmotif {rec['version']}")
+    code = [c for c in nb.cells if c.cell_type == 'code']
+    assert not [o for c in code for o in c.outputs if o.output_type == 'error'], rerun.format('a cell ended in an error')
+    pictures = [o for c in code for o in c.outputs if 'image/png' in o.get('data', {})]
+    assert pictures, rerun.format('no picture among its outputs')
+    assert 'widgets' not in nb.metadata, f'{path.name}: saved widget state makes static renderers drop the pictures'
+    assert path.stat().st_size < ex.CHAPTER_MAX_BYTES, f'{path.name}: {path.stat().st_size:,} bytes'
