@@ -21,11 +21,11 @@ from .scan import scan            # module later (`from deepmotif.scan import ..
 
 _LAZY = {'plots': 'plot_logo plot_saliency plot_temporal plot_views BASE_COLORS',
          'views': 'VariantSet GrammarSet save_variants_html',
-         'dashboard': 'Dashboard SaliencyViewer TemporalViewer OptimizedInputViewer LivePlot',
+         'dashboard': 'Dashboard SaliencyViewer TemporalViewer OptimizedInputViewer LivePlot WatchLearning',
          'panels': 'MotifPanel VariantViewer GrammarPanel',
          'motifs': 'Motif seqlets filter_motifs find_motifs match_motifs write_motifs read_motifs',
-         'benchmark': 'pwm_scores find_datasets',
-         'genome': 'read_intervals Genome genome_windows genome_dataset',
+         'benchmark': 'pwm_scores find_datasets benchmark_multitask',
+         'genome': 'read_intervals Genome genome_windows genome_dataset centre_labels',
          'grammar': 'marginalize space ablate spacing_table',
          'variants': 'read_variants variant_effects',
          'scan': 'scan_to_track'}

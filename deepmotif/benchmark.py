@@ -15,10 +15,12 @@ from .models import ARCHS, build_model, save_model
 from .core import atomic_write
 from .core import check_X
 from .core import auroc, auprc, check_int
+from .train import CHANCE_AUROC
 
 # %% auto #0
-__all__ = ['COLUMNS', 'log_odds', 'pwm_scores', 'jaspar_motif', 'Dataset', 'find_datasets', 'read_results', 'write_results',
-           'auroc_table', 'plot_auroc', 'benchmark', 'seeds_table', 'benchmark_seeds']
+__all__ = ['COLUMNS', 'MULTI_COLUMNS', 'log_odds', 'pwm_scores', 'jaspar_motif', 'Dataset', 'find_datasets', 'read_results',
+           'write_results', 'auroc_table', 'plot_auroc', 'benchmark', 'seeds_table', 'benchmark_seeds',
+           'multitask_table', 'benchmark_multitask']
 
 # %% ../nbs/12_benchmark.ipynb #dddd6332
 def log_odds(pwm,  # (4, W) counts or probabilities, rows A C G T
@@ -128,6 +130,8 @@ def _subsample(data: SeqData, n: int, seed: int) -> SeqData:
 # %% ../nbs/12_benchmark.ipynb #08215db3
 COLUMNS = ('dataset', 'tf', 'arch', 'test_auroc', 'test_auprc', 'pwm_id', 'pwm_auroc', 'pwm_auprc', 'valid_auroc',
            'n_train', 'n_valid', 'n_test', 'epochs_run', 'best_epoch', 'restarts', 'stopped', 'seconds')
+MULTI_COLUMNS = ('dataset', 'tf', 'arch', 'single_auroc', 'multi_auroc', 'multi_auprc', 'pwm_auroc', 'n_train', 'single_seconds',
+                 'multi_seconds', 'multi_epochs', 'multi_best_epoch')  # multitask.tsv (benchmark_multitask)
 _TEXT = {'dataset', 'tf', 'arch', 'pwm_id', 'stopped'}
 
 def _number(v: str):
@@ -143,7 +147,7 @@ def read_results(path,  # a results.tsv written by `benchmark`
     with open(path, newline='') as f: rows = list(csv.DictReader(f, delimiter='\t'))
     if rows and not {'dataset', 'arch'} <= set(rows[0]):
         raise DeepMotifError(f"{path}: not a benchmark results table (no dataset and arch columns); move it away or choose another --out")
-    try: return [{k: (v if k in _TEXT or k not in COLUMNS else _number(v)) for k, v in r.items()} for r in rows]
+    try: return [{k: (v if k in _TEXT or (k not in COLUMNS and k not in MULTI_COLUMNS) else _number(v)) for k, v in r.items()} for r in rows]
     except ValueError as e: raise DeepMotifError(f"{path}: not a benchmark results table ({e})") from None
 
 def _field(v) -> str:
@@ -152,12 +156,13 @@ def _field(v) -> str:
 
 def write_results(path,  # results.tsv to (re)write
                   rows: list[dict],  # one dict per (data set, architecture)
+                  columns: Sequence[str] = COLUMNS,  # the table's columns, in order
                  ) -> Path:
     "Write a benchmark results table atomically (temporary file, then rename)."
     buf = io.StringIO()
     w = csv.writer(buf, delimiter='\t', lineterminator='\n')
-    w.writerow(COLUMNS)
-    for r in rows: w.writerow([_field(r.get(c, '')) for c in COLUMNS])
+    w.writerow(columns)
+    for r in rows: w.writerow([_field(r.get(c, '')) for c in columns])
     atomic_write(Path(path), lambda t: Path(t).write_text(buf.getvalue()))
     return Path(path)
 
@@ -185,10 +190,20 @@ def auroc_table(rows: list[dict],  # rows of results.tsv
         vals = [table[n][a]['test_auroc'] if a in table[n] else None for a in archs] + [any_row.get('pwm_auroc')]
         for k, v in zip(archs + ['pwm'], vals):
             if v is not None and not math.isnan(v): cols[k].append(v)
-        lines.append(f"| {n} | {any_row['tf']} | " + ' | '.join(_fmt(v) for v in vals) + f" | {any_row.get('pwm_id') or '-'} |")
+        chance = [a in table[n] and _at_chance(table[n][a]) for a in archs] + [False]
+        lines.append(f"| {n} | {any_row['tf']} | " + ' | '.join(_fmt(v) + (' (at chance)' if c else '') for v, c in zip(vals, chance))
+                     + f" | {any_row.get('pwm_id') or '-'} |")
     means = [_fmt(float(np.mean(cols[k]))) if cols[k] else '' for k in archs + ['pwm']]
     lines.append(f'| **mean** ({len(names)} sets) | | ' + ' | '.join(means) + f" | {len(cols['pwm'])} with a matrix |")
-    return '\n'.join(lines) + '\n'
+    stuck = sum(_at_chance(r) for r in rows)
+    note = (f'\n{stuck} model{"s" * (stuck != 1)} at chance: the kept epoch\'s validation AUROC is below {CHANCE_AUROC}; '
+            'it learned nothing, and its test AUROC says nothing about the architecture.\n') if stuck else ''
+    return '\n'.join(lines) + '\n' + note
+
+def _at_chance(row: dict) -> bool:
+    "Whether a results row's model never left chance (validation AUROC below CHANCE_AUROC)."
+    v = row.get('valid_auroc')
+    return isinstance(v, (int, float)) and not math.isnan(v) and v < CHANCE_AUROC
 
 def plot_auroc(rows: list[dict],  # rows of results.tsv
                ax=None,  # matplotlib Axes; None: a new figure
@@ -370,3 +385,78 @@ def benchmark_seeds(data_dir, out,  # as benchmark; each seed's run goes to out/
     atomic_write(Path(out) / 'results.md', lambda t: Path(t).write_text(
         f"# Test AUROC over seeds {', '.join(map(str, seeds))}\n\n" + seeds_table(rows)))
     return rows
+
+# %% ../nbs/12_benchmark.ipynb #3c5d5aa4
+def _union(parts: Sequence[SeqData], tasks: list[str]) -> SeqData:
+    "The sequences of several single-task sets, each labelled for its own task (column k) and unknown (NaN) for the others."
+    Y = np.full((sum(len(p) for p in parts), len(parts)), np.nan, np.float32)
+    at = 0
+    for k, p in enumerate(parts): Y[at:at + len(p), k] = p.labels; at += len(p)
+    length = max(p.length for p in parts)
+    return SeqData([f'{t}:{i}' for t, p in zip(tasks, parts) for i in p.ids], [s for p in parts for s in p.seqs], Y,
+                   'the union of ' + ', '.join(tasks), length, tasks=tasks)
+
+def multitask_table(rows: list[dict],  # rows of multitask.tsv
+                   ) -> str:  # a Markdown table
+    "Per data set: test AUROC of its own model and of the one model's output for it; the mean, the worst task and training time."
+    arch = _LABELS.get(rows[0]['arch'], rows[0]['arch'])
+    lines = [f'| data set | {arch}, one per set | {arch}, one for all | difference | PWM |', '|---|---:|---:|---:|---:|']
+    for r in rows:
+        lines.append(f"| {r['dataset']} | {_fmt(r['single_auroc'])} | {_fmt(r['multi_auroc'])} | "
+                     f"{r['multi_auroc'] - r['single_auroc']:+.3f} | {_fmt(r['pwm_auroc'])} |")
+    s, m = (np.array([r[k] for r in rows], float) for k in ('single_auroc', 'multi_auroc'))
+    lines.append(f'| **mean** ({len(rows)} sets) | {s.mean():.3f} | {m.mean():.3f} | {m.mean() - s.mean():+.3f} | |')
+    ws, wm = min(rows, key=lambda r: r['single_auroc']), min(rows, key=lambda r: r['multi_auroc'])
+    lines.append(f"| worst | {ws['single_auroc']:.3f} ({ws['tf']}) | {wm['multi_auroc']:.3f} ({wm['tf']}) | | |")
+    lines.append(f"| training time | {sum(r['single_seconds'] for r in rows) / 60:.1f} min ({len(rows)} models) | "
+                 f"{rows[0]['multi_seconds'] / 60:.1f} min (1 model, {rows[0]['multi_epochs']} epochs) | | |")
+    return '\n'.join(lines) + '\n'
+
+def benchmark_multitask(data_dir,  # folder of data sets (see find_datasets)
+                        out,  # results folder: benchmark's files, then multitask.tsv, multitask.md, models/multitask_<arch>
+                        *, arch: str = 'cnn-rnn',  # the architecture of both sides
+                        epochs: int | None = None,  # maximum epochs of every model; None: fit's default
+                        lr: float | None = None,  # learning rate of the one model for all sets; None: fit's default for `arch`
+                        max_train: int | None = None,  # subsample each training set to this many sequences; None: all
+                        seed: int = 0,  # seed of negatives, subsampling, splits, initialisation and order
+                        device=None,  # None: CUDA when available
+                        verbose: bool = True,  # progress bars
+                        save_models: bool = True,  # save the models (the multi-task one to out/models/multitask_<arch>)
+                       ) -> list[dict]:  # rows of multitask.tsv, one per data set
+    "One model with one output per data set against one model per set (`benchmark`, resumed), on the same sequences."
+    arch, sets = _check_archs([arch])[0], find_datasets(data_dir)
+    if len(sets) < 2: raise DeepMotifError(f"{data_dir}: {len(sets)} data set; one model for several sets needs at least two")
+    single = {r['dataset']: r for r in benchmark(data_dir, out, archs=[arch], epochs=epochs, max_train=max_train, seed=seed,
+                                                 device=device, verbose=verbose, save_models=save_models) if r['arch'] == arch}
+    out = Path(out)
+    tsv = out / 'multitask.tsv'
+    if tsv.exists():
+        rows = read_results(tsv)
+        if [r['dataset'] for r in rows] == [d.name for d in sets] and all(r['arch'] == arch for r in rows): return rows
+    from deepmotif.train import fit, evaluate
+    prepared = [_prepare(d, max_train, seed) for d in sets]
+    tasks = [d.name for d in sets]
+    tr, va = _union([p[0] for p in prepared], tasks), _union([p[1] for p in prepared], tasks)
+    t0 = time.perf_counter()
+    torch.manual_seed(seed)
+    model = build_model(arch, n_outputs=len(sets))
+    ck = out / 'checkpoints' / f'multitask_{arch}.pt'
+    hist = fit(model, tr, va, epochs=epochs, lr=lr, seed=seed, device=device, checkpoint=ck, resume=True, verbose=verbose)
+    seconds = time.perf_counter() - t0
+    rows = []
+    for k, (d, (_, _, te, base)) in enumerate(zip(sets, prepared)):
+        r = evaluate(model, te, target=k, device=device)
+        rows.append(dict(dataset=d.name, tf=d.tf, arch=arch, single_auroc=single[d.name]['test_auroc'], multi_auroc=r['auroc'],
+                         multi_auprc=r['auprc'], pwm_auroc=base['pwm_auroc'], n_train=len(prepared[k][0]),
+                         single_seconds=single[d.name]['seconds'], multi_seconds=seconds, multi_epochs=len(hist.records),
+                         multi_best_epoch=hist.best_epoch))
+    if save_models: save_model(model, out / 'models' / f'multitask_{arch}', seq_length=tr.length)
+    write_results(tsv, rows, MULTI_COLUMNS)
+    ck.unlink(missing_ok=True)
+    if (out / 'checkpoints').is_dir() and not any((out / 'checkpoints').iterdir()): (out / 'checkpoints').rmdir()
+    how = f"{arch}, epochs {epochs or 'default'}, max_train {max_train or 'all'}, seed {seed}" + (f', lr {lr} for the one model' if lr else '')
+    atomic_write(out / 'multitask.md', lambda t: Path(t).write_text(
+        f'# One model per data set against one model for all ({how})\n\nTest AUROC of each set\'s own model and of the '
+        f'one model\'s output for that set, on the set\'s test file.\n\n' + multitask_table(rows)))
+    return read_results(tsv)  # as a resumed call returns them
+

@@ -250,8 +250,17 @@ def _add_motifs(sub):
 
 # %% ../nbs/08_cli.ipynb #98287e6b
 def _run_benchmark(a) -> str:
-    from deepmotif.benchmark import benchmark, benchmark_seeds
-    kw = dict(archs=a.archs, epochs=a.epochs, max_train=a.max_train, device=a.device, verbose=not a.quiet)
+    from deepmotif.benchmark import benchmark, benchmark_seeds, benchmark_multitask
+    if a.multitask:
+        if a.seeds: raise DeepMotifError("--multitask runs one seed (--seed); leave out --seeds")
+        if a.archs and len(a.archs) > 1: raise DeepMotifError(f"--multitask compares one architecture; --archs gave {' '.join(a.archs)}")
+        rows = benchmark_multitask(a.data_dir, a.out, arch=(a.archs or ['cnn-rnn'])[0], epochs=a.epochs, lr=a.lr, max_train=a.max_train,
+                                   seed=a.seed, device=a.device, verbose=not a.quiet)
+        s, m = (sum(r[k] for r in rows) / len(rows) for k in ('single_auroc', 'multi_auroc'))
+        return (f"{len(rows)} data sets: mean test AUROC {s:.3f} with one model per set, {m:.3f} with one model for all; "
+                f"table in {Path(a.out) / 'multitask.md'}")
+    if a.lr is not None: raise DeepMotifError("--lr sets the learning rate of the --multitask model; per-set models use fit's defaults")
+    kw = dict(archs=a.archs or list(ARCHS), epochs=a.epochs, max_train=a.max_train, device=a.device, verbose=not a.quiet)
     rows = benchmark_seeds(a.data_dir, a.out, seeds=a.seeds, **kw) if a.seeds else benchmark(a.data_dir, a.out, seed=a.seed, **kw)
     out = Path(a.out)
     if a.seeds: return f"{len(rows)} models over seeds {' '.join(map(str, a.seeds))}: per-seed runs in {out}/seed_*, mean ± sd in {out / 'results.md'}"
@@ -261,9 +270,12 @@ def _add_benchmark(sub):
     b = sub.add_parser('benchmark', help='per-TF AUROC of each architecture vs a JASPAR PWM baseline (resumable)', docs=(benchmark,))
     b.add_argument('data_dir', help='folder with DeepBind NAME_AC.seq.gz/NAME_B.seq.gz pairs or train.fa/test.fa folders')
     b.add_argument('--out', required=True, help='results folder (rerun to resume)')
-    b.add_argument('--archs', nargs='+', choices=list(ARCHS), default=list(ARCHS))
+    b.add_argument('--archs', nargs='+', choices=list(ARCHS), help='architectures to train on every data set (default: all three; cnn-rnn with --multitask)')
     b.add_argument('--epochs', type=_positive_int); b.add_argument('--max-train', type=_positive_int)
     b.add_argument('--seeds', nargs='+', type=_seed, help='run every model once per seed; report mean and spread (replaces --seed)')
+    b.add_argument('--multitask', action='store_true',
+                   help='also train one model with one output per data set and compare it with one model per set (multitask.md)')
+    b.add_argument('--lr', type=float, help="with --multitask: the learning rate of the one model for all sets (default: fit's for the architecture)")
     _common(b); b.set_defaults(run=_run_benchmark)
 
 def _run_variants(a) -> str:

@@ -46,17 +46,32 @@ def _genome_splits(peaks, genome, negatives, blacklist, length, valid_chroms, te
     return tr, va, d.test
 
 def _train_tasks(files: list, arch: str, out: Path, *, test, valid, tasks, epochs, seed, device, preset, lr, batch_size, valid_frac,
-                 resume, pooling, weight_decay, genome, verbose) -> dict:
-    "train_command for several sequence files: one model with one output per file, each sequence labelled for its own file's task."
+                 resume, pooling, weight_decay, genome, verbose, negatives='gc', blacklist=None, length=101, valid_chroms=None,
+                 test_chroms=None) -> dict:
+    "train_command for several files: one model with one output per file (sequence files: each sequence labelled for its own file's task; peak files on a genome: every window labelled for every task)."
     from deepmotif.data import multitask_dataset
-    if genome is not None: raise DeepMotifError("several DATA files: sequence files only (FASTA, DeepBind); peaks of several factors on a genome are not supported yet")
+    from deepmotif.genome import genome_dataset, is_interval_file
     if valid is not None: raise DeepMotifError("--valid: with several DATA files, validation is --valid-frac of each")
     if out.exists() and not out.is_dir(): raise DeepMotifError(f"{out}: exists and is not a folder")
-    full = multitask_dataset(files, tasks=tasks)
-    tr, va = train_valid_split(full, valid_frac, seed=seed)
-    tests = None if test is None else ([test] if isinstance(test, (str, os.PathLike)) else list(test))
-    if tests is not None and len(tests) != len(files): raise DeepMotifError(f"--test: {len(tests)} files for {len(files)} DATA files; give one per task")
-    te = None if tests is None else multitask_dataset(tests, tasks=full.tasks, length=full.length)
+    peaks = [f for f in files if is_interval_file(f)]
+    if peaks and (len(peaks) < len(files) or genome is None):
+        raise DeepMotifError(f"{peaks[0]}: several DATA files are all sequence files (FASTA, DeepBind), or all BED/narrowPeak peak files with --genome"
+                             + ('' if genome is not None or len(peaks) < len(files) else '; give --genome'))
+    if genome is not None and not peaks: raise DeepMotifError("--genome: the DATA files are sequence files; --genome is for BED/narrowPeak peaks")
+    if peaks:
+        if test is not None: raise DeepMotifError("--test: peaks on a genome are tested on --test-chroms")
+        d = genome_dataset(files, genome, length=length, negatives=negatives, blacklist=blacklist, valid_chroms=valid_chroms or None,
+                           test_chroms=test_chroms or None, seed=seed, tasks=tasks)
+        full = d.train
+        tr, va = (d.train, d.valid) if d.valid is not None else train_valid_split(d.train, valid_frac, seed=seed)
+        te, tests = d.test, None if d.test is None else [f"{f} ({', '.join(test_chroms)})" for f in files]
+    else:
+        if valid_chroms or test_chroms: raise DeepMotifError("--valid-chroms/--test-chroms split genome windows: give BED/narrowPeak files and --genome")
+        full = multitask_dataset(files, tasks=tasks)
+        tr, va = train_valid_split(full, valid_frac, seed=seed)
+        tests = None if test is None else ([test] if isinstance(test, (str, os.PathLike)) else list(test))
+        if tests is not None and len(tests) != len(files): raise DeepMotifError(f"--test: {len(tests)} files for {len(files)} DATA files; give one per task")
+        te = None if tests is None else multitask_dataset(tests, tasks=full.tasks, length=full.length)
     torch.manual_seed(seed)
     model = build_model(arch, n_outputs=len(full.tasks), **({} if pooling is None else dict(pooling=pooling)))
     out.mkdir(parents=True, exist_ok=True)
@@ -67,7 +82,8 @@ def _train_tasks(files: list, arch: str, out: Path, *, test, valid, tasks, epoch
     best = hist.records[hist.best_epoch - 1]
     metrics = dict(arch=model.arch, data=[str(f) for f in files], tasks=full.tasks, n_train=len(tr), n_valid=len(va),
                    epochs_run=len(hist.records), best_epoch=hist.best_epoch, valid_auroc=hist.best_auroc,
-                   valid_auroc_tasks=best.get('valid_auroc_tasks'), restarts=hist.restarts, stopped=hist.stopped, seed=seed, preset=preset)
+                   valid_auroc_tasks=best.get('valid_auroc_tasks'), restarts=hist.restarts, stopped=hist.stopped, at_chance=hist.at_chance,
+                   tasks_at_chance=hist.tasks_at_chance, seed=seed, preset=preset)
     if te is not None:
         r = evaluate(model, te, device=device)
         metrics.update(test=[str(t) for t in tests], test_auroc=r['auroc'], test_auprc=r['auprc'], n_test=r['n'],
@@ -77,7 +93,7 @@ def _train_tasks(files: list, arch: str, out: Path, *, test, valid, tasks, epoch
     write_json(out / 'metrics.json', metrics)
     return metrics
 
-def train_command(data: str | list,  # sequences: FASTA (>1/>0 headers or label=), DeepBind .seq(.gz), or BED/narrowPeak peaks with --genome; several sequence files: one task each
+def train_command(data: str | list,  # sequences: FASTA (>1/>0 headers or label=), DeepBind .seq(.gz), or BED/narrowPeak peaks with --genome; several files: one task each
                   arch: str,  # architecture: cnn, rnn or cnn-rnn, the paper's three
                   out: str,  # the model folder to write (config.json, model.safetensors, metrics.json, checkpoint.pt)
                   valid: str | None = None,  # a separate validation file (default: --valid-frac of DATA)
@@ -100,7 +116,7 @@ def train_command(data: str | list,  # sequences: FASTA (>1/>0 headers or label=
                   valid_chroms: list | None = None,  # chromosomes held out for validation (peaks)
                   test_chroms: list | None = None,  # chromosomes held out for testing (peaks)
                   verbose: bool = True,  # progress bars
-                  tasks: list | None = None,  # names of the tasks of several DATA files (default: the file names up to the first '_')
+                  tasks: list | None = None,  # names of the tasks of several DATA files (default: sequence files' names up to the first '_', peak files' names without extension)
                  ) -> dict:
     "Train one architecture on a file (or one model with one output per file) and save it with its metrics; returns the metrics."
     out = Path(out)
@@ -108,7 +124,8 @@ def train_command(data: str | list,  # sequences: FASTA (>1/>0 headers or label=
     if len(files) > 1 or tasks is not None:
         return _train_tasks(files, arch, out, test=test, valid=valid, tasks=tasks, epochs=epochs, seed=seed, device=device, preset=preset,
                             lr=lr, batch_size=batch_size, valid_frac=valid_frac, resume=resume, pooling=pooling,
-                            weight_decay=weight_decay, genome=genome, verbose=verbose and not quiet)
+                            weight_decay=weight_decay, genome=genome, verbose=verbose and not quiet, negatives=negatives,
+                            blacklist=blacklist, length=length, valid_chroms=valid_chroms, test_chroms=test_chroms)
     data = files[0]
     if out.exists() and not out.is_dir(): raise DeepMotifError(f"{out}: exists and is not a folder")
     if arch.lower().replace('_', '-') not in ARCHS and arch.lower() != 'cnnrnn':
@@ -134,7 +151,7 @@ def train_command(data: str | list,  # sequences: FASTA (>1/>0 headers or label=
         raise DeepMotifError(f"{data}: training diverged in epoch 1 (the loss is not finite), so there is no model to save; try a smaller --lr")
     metrics = dict(arch=model.arch, data=str(data), n_train=len(tr), n_valid=len(va), epochs_run=len(hist.records),
                    best_epoch=hist.best_epoch, valid_auroc=hist.best_auroc, valid_auprc=hist.best.get('valid_auprc'),
-                   restarts=hist.restarts, stopped=hist.stopped, seed=seed, preset=preset)
+                   restarts=hist.restarts, stopped=hist.stopped, at_chance=hist.at_chance, seed=seed, preset=preset)
     if te is not None:
         r = evaluate(model, te, device=device)
         metrics.update(test=str(test), test_auroc=r['auroc'], test_auprc=r['auprc'], n_test=r['n'])

@@ -5,21 +5,23 @@
 # %% ../nbs/07_dashboard.ipynb #b480fe38
 from __future__ import annotations
 import html, os
+from pathlib import Path
 from contextlib import contextmanager
 import numpy as np
 from torch import nn
 import ipywidgets as W
-from .core import DeepMotifError, task_names
+from .core import DeepMotifError, task_names, atomic_write
 from .data import SeqData
 from .saliency import KINDS
 from .optimize import METHODS, optimize_input, optimize_method
-from .render import WIDTH, DPI, MODEL_COLORS, CurvesFigure, optimized_logo_png, trajectory_png, png_bytes
+from .render import WIDTH, DPI, MODEL_COLORS, CurvesFigure, optimized_logo_png, trajectory_png, png_bytes, stack_pngs, png_pixels
 from .views import (View, OptimizedView, MotifView, PANELS, LABEL_FILTERS, PREDICTION_FILTERS, is_recurrent,
                              ViewSet, resolve, passing, neighbour, check_choice, panel_pngs, save_html, save_png,
-                             VariantView, SpacingView, MENU, menu_kind, targeting, outputs_of, ZOOM_FROM, check_region)
+                             VariantView, SpacingView, MENU, menu_kind, targeting, outputs_of, ZOOM_FROM, check_region,
+                             learning_snapshot, learning_png)
 
 # %% auto #0
-__all__ = ['Dashboard', 'SaliencyViewer', 'TemporalViewer', 'OptimizedInputViewer', 'LivePlot']
+__all__ = ['Dashboard', 'SaliencyViewer', 'TemporalViewer', 'OptimizedInputViewer', 'LivePlot', 'WatchLearning']
 
 # %% ../nbs/07_dashboard.ipynb #073f31b0
 from .panels import StatusLine, Viewer, shows_state  # the widgets' building blocks, from the panels chapter
@@ -316,7 +318,7 @@ class Dashboard(_State, _Navigation):
         if 'compare' in out: self.compare_image.value = out['compare']
         for n in self.names:
             self.boxes[n].layout.display = None if self.show[n].value else 'none'
-            self.headers[n].say(out['messages'].get(n, ''))
+            self.headers[n].say(out['messages'].get(n) or out['notes'].get(n, ''))  # a model at chance says so in its header
             for k, image in (('model', self.model_images[n]), ('tasks', self.tasks_images[n]), ('optimized', self.optimized_images[n])):
                 image.layout.display = None if (k, n) in out else 'none'
                 if (k, n) in out and image.value != out[(k, n)]: image.value = out[(k, n)]
@@ -480,6 +482,95 @@ class LivePlot(Viewer):
         if show:
             from IPython.display import display
             display(self)
+
+# %% ../nbs/07_dashboard.ipynb #acf1accb
+class WatchLearning(Viewer):
+    "A `fit` callback that shows, after every epoch, the saliency of chosen sequences and the first layer's filters; it keeps the frames and replays them with a slider."
+    def __init__(self,
+                 model: nn.Module,  # the model that fit trains (the one passed to fit)
+                 data: SeqData,  # sequences to pick from
+                 seqs=None,  # indices or ids of the sequences to watch; None: the first three positives (or the first three)
+                 *, target: int | str = 0,  # the output explained
+                 n_filters: int = 4,  # first-layer filters drawn (0: none)
+                 width: float = WIDTH, dpi: int = DPI,
+                 show: bool | None = None,  # display the widget at the first epoch; None: when running under IPython
+                ):
+        if seqs is None:
+            lab = data.labels if data.labels is not None and data.labels.ndim == 1 else None
+            seqs = ([int(i) for i in np.flatnonzero(lab == 1)[:3]] if lab is not None else []) or list(range(min(3, len(data))))
+        seqs = [seqs] if isinstance(seqs, (int, str, np.integer)) else list(seqs)
+        if not seqs: raise DeepMotifError("seqs is empty; name at least one sequence to watch")
+        idx = []
+        for s in seqs:
+            if isinstance(s, str):
+                if s not in data.ids: raise DeepMotifError(f"seqs: no sequence has id {s!r} in {data.source}")
+                idx.append(data.ids.index(s))
+            elif 0 <= int(s) < len(data): idx.append(int(s))
+            else: raise DeepMotifError(f"seqs: index {s} is out of range for {len(data)} sequences")
+        self.model, self.target, self.n_filters, self.width, self.dpi = model, target, n_filters, width, dpi
+        self.X, self.names = data.X[idx], [data.ids[i] for i in idx]
+        self.frames, self.show, self._shown = [], show, False
+        self.label, self.image, self.status = W.HTML(), W.Image(format='png'), StatusLine()
+        self.slider = W.IntSlider(0, 0, 0, description='frame', continuous_update=False, disabled=True,
+                                  layout=W.Layout(width='420px'))
+        self.slider.observe(lambda ch: self._by_controls(lambda: self.show_frame(ch['new'])), 'value')
+        self.widget = W.VBox([self.label, self.slider, self.image, self.status])
+        self._add(0, None)  # the model before training
+
+    def _add(self, epoch: int, record: dict | None):
+        "Compute and keep the frame of `epoch`."
+        with self.status.action('WatchLearning: '):
+            snap = learning_snapshot(self.model, self.X, target=self.target, n_filters=self.n_filters)
+            auc = None if record is None else record.get('valid_auroc')
+            title = f'epoch {epoch}: before training' if record is None else f'epoch {epoch}: valid AUROC {auc:.3f}'
+            self.frames.append(dict(epoch=epoch, valid_auroc=auc, title=title, png=learning_png(snap, self.X, self.names, title, self.width, self.dpi), **snap))
+            self.slider.max, self.slider.disabled = len(self.frames) - 1, len(self.frames) < 2
+            self.slider.value = len(self.frames) - 1
+            self.show_frame(len(self.frames) - 1)
+
+    def _repr_mimebundle_(self, **kwargs):
+        self._shown = True
+        return super()._repr_mimebundle_(**kwargs)
+
+    def __call__(self, history):  # a History: its last record is the epoch just trained
+        "Add the frame of the epoch just trained and show it."
+        r = history.records[-1] if history.records else {}
+        self._add(int(r.get('epoch', len(self.frames))), r)
+        if self._shown: return self._show_state()
+        show = self.show
+        if show is None:
+            try:
+                from IPython import get_ipython
+                show = get_ipython() is not None
+            except ImportError: show = False
+        if show:
+            from IPython.display import display
+            display(self)
+
+    @shows_state
+    def show_frame(self, k: int):
+        "Show frame `k` (0: before training)."
+        if not 0 <= k < len(self.frames): raise DeepMotifError(f"frame {k}: there are {len(self.frames)} frames (0 to {len(self.frames) - 1})")
+        f = self.frames[k]
+        self.image.value, self.label.value = f['png'], html.escape(f"frame {k} of {len(self.frames) - 1}: {f['title']}")
+        if self.slider.value != k: self._by_controls(lambda: setattr(self.slider, 'value', k))
+
+    def caption(self) -> list:
+        return [self.label.value and html.unescape(self.label.value)]
+
+    def strip(self, every: int = 1) -> bytes:
+        "PNG of every `every`-th frame stacked top to bottom (the last one always included)."
+        every = max(1, int(every))
+        keep = list(range(0, len(self.frames), every))
+        if keep[-1] != len(self.frames) - 1: keep.append(len(self.frames) - 1)
+        return stack_pngs([self.frames[k]['png'] for k in keep])
+
+    def save_png(self, path, every: int = 1) -> Path:
+        "Write `strip(every)` to `path` (atomically); returns the path."
+        png = self.strip(every)
+        atomic_write(Path(path), lambda t: Path(t).write_bytes(png))
+        return Path(path)
+
 
 # %% ../nbs/07_dashboard.ipynb #dadeafac
 __all__ = [*globals().get('__all__', []), 'StatusLine', 'EVERY_MODEL', 'ORIENTATIONS', 'MotifPanel', 'VariantViewer', 'GrammarPanel', 'WIDTH', 'DPI', 'MODEL_COLORS', 'PANELS', 'LABEL_FILTERS', 'PREDICTION_FILTERS', 'View', 'OptimizedView',

@@ -14,7 +14,7 @@ from .data import SeqData, dinucleotide_shuffle, revcomp
 # %% auto #0
 __all__ = ['Interval', 'Intervals', 'is_interval_file', 'iter_intervals', 'read_intervals', 'Genome', 'centre_window',
            'genome_windows', 'iter_windows', 'peaks_on_genome', 'data_chunks', 'read_data', 'GenomeData',
-           'genome_dataset']
+           'centre_labels', 'genome_dataset']
 
 # %% ../nbs/00b_genome.ipynb #efe27b46
 class Interval(NamedTuple):
@@ -208,6 +208,18 @@ class Genome:
         except (pyfaidx.FastaIndexingError, ValueError, OSError, ImportError) as e:
             raise _index_error(self.path, e) from None
         self.chroms = {k: len(self._fa[k]) for k in self._fa.keys()}  # {name: length}
+        self._bgz, self._mm = bgz, None
+
+    def _plain(self):
+        "The plain FASTA's file descriptor and its index as {name: (offset, bases per line, bytes per line)}; None for bgzip."
+        if self._bgz: return None
+        if self._mm is None:
+            fai = {}
+            for line in self.index.read_text().splitlines():
+                f = line.split('\t')
+                if len(f) >= 5: fai[f[0]] = (int(f[2]), int(f[3]), int(f[4]))
+            self._fai, self._mm = fai, os.open(self.path, os.O_RDONLY)
+        return self._mm
 
     def fetch(self, chrom: str,  # chromosome name
               start: int,  # 0-based first base; may be negative
@@ -218,9 +230,17 @@ class Genome:
         if n is None: raise DeepMotifError(f"{self.path}: no chromosome {chrom!r} (it has {_some(self.chroms)})")
         lo, hi = max(start, 0), min(end, n)
         if lo >= hi: return 'N' * max(end - start, 0)
-        return 'N' * (lo - start) + self._fa[chrom][lo:hi] + 'N' * (end - hi)
+        fd = self._plain()
+        if fd is None: text = self._fa[chrom][lo:hi]
+        else:  # one read of the file's bytes, line ends dropped: what pyfaidx reads, without its per-call overhead (and no mapping to grow RSS)
+            off, lb, lw = self._fai[chrom]
+            b0, b1 = off + lo // lb * lw + lo % lb, off + (hi - 1) // lb * lw + (hi - 1) % lb + 1
+            text = os.pread(fd, b1 - b0, b0).translate(None, b'\r\n').upper().decode('ascii', 'replace')
+        return 'N' * (lo - start) + text + 'N' * (end - hi)
 
-    def close(self): self._fa.close()
+    def close(self):
+        self._fa.close()
+        if self._mm is not None: os.close(self._mm); self._mm = None
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
     def __repr__(self): return f"Genome({str(self.path)!r}, {len(self.chroms)} chromosomes, {sum(self.chroms.values()):,} bp)"
@@ -487,7 +507,56 @@ def _split(data: SeqData, valid: set | None, test: set | None) -> GenomeData:
     return GenomeData(train, valid and part(lambda c: c in valid), test and part(lambda c: c in test))
 
 # %% ../nbs/00b_genome.ipynb #0e38591c
-def genome_dataset(peaks: Intervals | str | os.PathLike,  # peaks: a BED/narrowPeak file or read_intervals' result
+def centre_labels(windows: SeqData,  # windows with meta chrom and start (genome_windows, genome_dataset)
+                  peak_sets: Sequence,  # T peak sets: BED/narrowPeak files, Intervals, or lists of Interval
+                 ) -> np.ndarray:  # (N, T) float32 0/1
+    "Column k is 1 where the window's centre (`start + L//2`) lies inside a peak of set k, else 0."
+    chrom = np.asarray(windows.meta['chrom'], dtype=object)
+    centre = np.asarray(windows.meta['start'], np.int64) + windows.length // 2
+    Y = np.zeros((len(windows), len(peak_sets)), np.float32)
+    for k, ivs in enumerate(peak_sets):
+        by = {}
+        for iv in _as_intervals(ivs): by.setdefault(iv.chrom, []).append((iv.start, iv.end))
+        for c, spans in by.items():
+            rows = np.flatnonzero(chrom == c)
+            if not len(rows): continue
+            s = np.array(sorted(spans), np.int64)
+            reach = np.maximum.accumulate(s[:, 1])  # the furthest end among the peaks starting at or before each start
+            j = np.searchsorted(s[:, 0], centre[rows], 'right') - 1
+            Y[rows, k] = (j >= 0) & (centre[rows] < reach[np.maximum(j, 0)])
+    return Y
+
+def _set_name(p, k: int) -> str:
+    "A peak set's task name: its file name without .gz and the BED/narrowPeak extension; 'task k' for records in memory."
+    if not isinstance(p, (str, os.PathLike)): return f'task {k}'
+    name = Path(p).name
+    for z in ('.gz', '.bgz'):
+        if name.lower().endswith(z): name = name[:-len(z)]
+    low = name.lower()
+    return next((name[:-len(e)] for e in _INTERVAL_EXT if low.endswith(e)), name)
+
+def _several_sets(peaks) -> bool:
+    "Whether `peaks` is several peak sets (a list of files or of record lists) rather than one."
+    if isinstance(peaks, (str, os.PathLike, Intervals)): return False
+    peaks = list(peaks)
+    return bool(peaks) and not isinstance(peaks[0], Interval)
+
+def _tasks_dataset(sets: list, tasks, g: Genome, length, negatives, ratio, blacklist, flank, bins, seed) -> SeqData:
+    "Windows around every peak of every set (one per distinct window), labelled by centre_labels, then negatives labelled 0 for every task."
+    all_ivs = Intervals([iv for ivs in sets for iv in ivs], ', '.join(ivs.source for ivs in sets))
+    win = genome_windows(all_ivs, g, length)
+    keys = list(zip(win.meta['chrom'], win.meta['start'], win.meta['strand']))
+    first = sorted({k: i for i, k in reversed(list(enumerate(keys)))}.values())  # a window shared by several sets is kept once
+    pos, ivs = win.subset(first), Intervals([all_ivs[i] for i in first], all_ivs.source)
+    others = Intervals(list(all_ivs) + (list(_as_intervals(blacklist)) if blacklist is not None else []))  # no negative on any peak
+    neg = _negatives(negatives, ivs, SeqData(pos.ids, pos.seqs, np.ones(len(pos), np.int64), pos.source, length, pos.meta),
+                     g, ratio, others, flank, bins, seed)
+    shuffled = isinstance(negatives, str) and negatives == 'shuffle'  # shuffles keep their peak's coordinates but bind nothing
+    Y = np.concatenate([centre_labels(pos, sets), np.zeros((len(neg), len(sets)), np.float32) if shuffled else centre_labels(neg, sets)])
+    meta = {k: pos.meta[k] + neg.meta[k] for k in ('chrom', 'start', 'end', 'strand')} | {'genome': str(g.path), 'negatives': str(negatives)}
+    return SeqData(pos.ids + neg.ids, pos.seqs + neg.seqs, Y, all_ivs.source, length, meta, tasks)
+
+def genome_dataset(peaks: Intervals | str | os.PathLike | Sequence,  # peaks: a BED/narrowPeak file or read_intervals' result; a list of several: one task each
                    genome: Genome | str | os.PathLike,  # the genome, or its FASTA
                    *,
                    length: int = 101,  # window length L
@@ -499,16 +568,28 @@ def genome_dataset(peaks: Intervals | str | os.PathLike,  # peaks: a BED/narrowP
                    test_chroms: Sequence[str] | str | None = None,  # chromosomes of the test set
                    gc_bins: int = 20,  # GC-fraction bins that 'gc' negatives match
                    seed: int = 0,  # seed of the negatives
+                   tasks: Sequence[str] | None = None,  # names of several peak sets; None: their file names (stem)
                   ) -> GenomeData:  # (train, valid, test); meta keeps every window's chrom, start, end, strand
-    "Peak windows (label 1) and negative windows (label 0) from a genome, split by chromosome."
+    "Peak windows (label 1) and negative windows (label 0) from a genome, split by chromosome; several peak sets give (N, T) labels."
     length, ratio = check_int(length, 'length'), check_int(ratio, 'ratio')
     flank, gc_bins, seed = check_int(flank, 'flank', 0), check_int(gc_bins, 'gc_bins'), check_int(seed, 'seed', 0)
-    ivs = _as_intervals(peaks)
+    several = _several_sets(peaks)
+    if several:
+        sets = [_as_intervals(p) for p in peaks]
+        names = [_set_name(p, k) for k, p in enumerate(peaks)] if tasks is None else [str(t) for t in tasks]
+        if len(names) != len(sets): raise DeepMotifError(f"tasks = {list(tasks)!r}; expected {len(sets)} names, one per peak set")
+        if len(set(names)) != len(names): raise DeepMotifError(f"tasks = {names!r}: two peak sets have the same name; name the tasks")
+        for ivs, t in zip(sets, names):
+            if not len(ivs): raise DeepMotifError(f"{ivs.source}: no peaks (task {t!r})")
+    elif tasks is not None: raise DeepMotifError("tasks: names several peak sets; one set of peaks has one label")
+    else: ivs = _as_intervals(peaks)
     with _opened(genome) as g:
         valid, test = _chroms_arg(valid_chroms, 'valid_chroms', g), _chroms_arg(test_chroms, 'test_chroms', g)
         if valid and test and valid & test:
             raise DeepMotifError(f"valid_chroms and test_chroms share {sorted(valid & test)}")
+        if several: return _split(_tasks_dataset(sets, names, g, length, negatives, ratio, blacklist, flank, gc_bins, seed), valid, test)
         pos = genome_windows(ivs, g, length, labels=1)
         neg = _negatives(negatives, ivs, pos, g, ratio, blacklist, flank, gc_bins, seed)
         extra = {'genome': str(g.path), 'negatives': str(negatives)}
     return _split(_join(pos, neg, extra), valid, test)
+

@@ -18,8 +18,8 @@ from .distributed import Dist, dist_context, rank_part, all_sum, sharded_map
 from .core import auroc, auprc
 
 # %% auto #0
-__all__ = ['PRESETS', 'DEFAULT_LR', 'DEFAULT_LR_STEP', 'DEFAULT_WEIGHT_DECAY', 'predict_logits', 'predict', 'ranking_metrics',
-           'evaluate', 'History', 'fit']
+__all__ = ['CHANCE_AUROC', 'PRESETS', 'DEFAULT_LR', 'DEFAULT_LR_STEP', 'DEFAULT_WEIGHT_DECAY', 'predict_logits', 'predict',
+           'ranking_metrics', 'evaluate', 'History', 'chance_note', 'fit']
 
 # %% ../nbs/02_train.ipynb #47323648
 def _as_X(model: nn.Module, data) -> tuple[torch.Tensor, bool]:
@@ -105,6 +105,13 @@ class History:
     def best(self) -> dict: return self.records[self.best_epoch - 1] if self.best_epoch else {}
     @property
     def restarts(self) -> int: return sum(bool(r.get('restart')) for r in self.records)  # new initialisations of a run stuck at chance
+    @property
+    def at_chance(self) -> bool: return bool(self.records) and self.best_auroc < CHANCE_AUROC  # the kept model never left chance
+    @property
+    def tasks_at_chance(self) -> list:  # tasks (several outputs) whose validation AUROC at the kept epoch is below CHANCE_AUROC
+        return [t for t, v in self.best.get('valid_auroc_tasks', {}).items() if not v >= CHANCE_AUROC]
+
+CHANCE_AUROC = 0.6  # a kept model below this validation AUROC learned nothing worth explaining ("at chance")
 
 PRESETS = {
     'default': dict(epochs=40, lr=None, batch_size=64, clip=5.0, lr_step=None, lr_gamma=0.5, patience=10,
@@ -338,6 +345,22 @@ def _epochs(model, net, opt, sched, hp: dict, hist: History, best_state: dict, s
     return best_state
 
 # %% ../nbs/02_train.ipynb #6027851b
+def _say_chance(hist: History) -> None:
+    "Warn when the kept model never left chance, or some of its tasks did not."
+    n, r = len(hist.records), hist.restarts
+    tried = f"{n} epoch{'s' * (n != 1)}" + (f" and {r} restart{'s' * (r != 1)}" if r else '')
+    if hist.at_chance:
+        warnings.warn(f"the model never left chance: best validation AUROC {hist.best_auroc:.3f} after {tried}; its views would "
+                      "explain a model that learned nothing (try another learning rate, more epochs or more data)", DeepMotifWarning)
+    elif hist.tasks_at_chance:
+        warnings.warn(f"tasks at chance after {tried}: {', '.join(hist.tasks_at_chance)} (validation AUROC below {CHANCE_AUROC})", DeepMotifWarning)
+
+def chance_note(model: nn.Module,  # a model, trained by fit or loaded with its metrics
+               ) -> str:  # '' when the model left chance or nothing is known
+    "'at chance (validation AUROC 0.52)' for a model whose kept validation AUROC is below CHANCE_AUROC."
+    v = (getattr(model, 'metrics', None) or {}).get('valid_auroc')
+    return f'at chance (validation AUROC {v:.3f})' if isinstance(v, (int, float)) and v < CHANCE_AUROC else ''
+
 def fit(model: nn.Module,  # a model from build_model (trained in place)
         train: SeqData,  # labelled training sequences
         valid: SeqData,  # labelled validation sequences: model selection and early stopping
@@ -385,4 +408,7 @@ def fit(model: nn.Module,  # a model from build_model (trained in place)
     del net
     model.load_state_dict(best_state)
     model.eval()
+    model.metrics = {**(getattr(model, 'metrics', None) or {}), 'valid_auroc': hist.best_auroc, 'best_epoch': hist.best_epoch,
+                     'at_chance': hist.at_chance}
+    if hist.records and ctx.main: _say_chance(hist)
     return hist

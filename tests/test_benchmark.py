@@ -274,3 +274,34 @@ def test_benchmark_seeds_cli(data_dir, tmp_path):
     v = np.array([per_seed[s][0]['test_auroc'] for s in (0, 1)])
     md = (tmp_path / 'o' / 'results.md').read_text()
     assert f'{v.mean():.3f} ± {v.std(ddof=1):.3f}' in md, md
+
+
+def test_benchmark_multitask_cli(data_dir, tmp_path, capsys):
+    "One model with one output per set against one model per set, on the same sequences; every refusal in one line."
+    from deepmotif.cli import main
+    from deepmotif.benchmark import MULTI_COLUMNS, _prepare
+    from deepmotif.train import evaluate
+    out = tmp_path / 'o'
+    rc = main(['benchmark', str(data_dir), '--out', str(out), '--multitask', '--archs', 'cnn', '--epochs', '2', '--lr', '0.003', '--quiet'])
+    cap = capsys.readouterr()
+    assert rc == 0, cap.err
+    rows, single = read_results(out / 'multitask.tsv'), read_results(out / 'results.tsv')
+    assert list(rows[0]) == list(MULTI_COLUMNS) and [r['dataset'] for r in rows] == [r['dataset'] for r in single]
+    m, sets = load_model(out / 'models' / 'multitask_cnn'), find_datasets(data_dir)
+    assert m.tasks == [d.name for d in sets] and m(torch.zeros(1, 4, 101)).shape == (1, len(sets))
+    for k, (d, r, s) in enumerate(zip(sets, rows, single)):
+        tr, va, te, _ = _prepare(d, None, 0)
+        assert r['n_train'] == s['n_train'] == len(tr)                         # both sides trained on the same sequences
+        assert evaluate(m, te, target=k)['auroc'] == pytest.approx(r['multi_auroc'], abs=1e-5)
+        assert r['single_auroc'] == pytest.approx(s['test_auroc'], abs=1e-6)
+    mean = sum(r['multi_auroc'] for r in rows) / len(rows)
+    assert f'{mean:.3f} with one model for all' in cap.out and '| **mean** (2 sets) |' in (out / 'multitask.md').read_text()
+    for args, msg in ((['--multitask', '--seeds', '0', '1'], 'leave out --seeds'), (['--multitask', '--archs', 'cnn', 'rnn'], 'one architecture'),
+                      (['--lr', '0.01'], '--lr sets the learning rate of the --multitask model')):
+        rc = main(['benchmark', str(data_dir), '--out', str(tmp_path / 'x'), *args, '--quiet'])
+        err = capsys.readouterr().err
+        assert rc == 2 and msg in err and err.count('\n') == 1, err
+    rc = main(['benchmark', str(data_dir / 'deepmotif_format'), '--out', str(tmp_path / 'y'), '--multitask', '--archs', 'cnn', '--epochs', '1', '--quiet'])
+    err = capsys.readouterr().err
+    assert rc == 2 and 'needs at least two' in err, err
+    assert not (tmp_path / 'y').exists()                                     # refused before anything was trained or written

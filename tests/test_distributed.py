@@ -27,9 +27,19 @@ def _data():
     return train_valid_split(d, 80 / 321, seed=0)
 
 
-def _model():
+def _model(n_outputs: int = 1):
     torch.manual_seed(0)
-    return build_model('cnn', n_filters=8, dropout=0.0)  # dropout masks differ between ranks; without dropout the runs must agree
+    return build_model('cnn', n_filters=8, dropout=0.0, n_outputs=n_outputs)  # dropout masks differ between ranks; without dropout the runs must agree
+
+
+def _tasks_data():
+    "Two factors' sequences, each labelled for its own factor and unknown (NaN) for the other: (N, 2) labels."
+    from deepmotif.data import SeqData
+    a = synthetic_dataset('single', n=161, motifs=('CTCF', 'GATA1'), seed=12)
+    b = synthetic_dataset('single', n=160, motifs=('CEBPB', 'GATA1'), seed=13)
+    Y = np.full((321, 2), np.nan, np.float32); Y[:161, 0] = a.labels; Y[161:, 1] = b.labels
+    d = SeqData([f'a{i}' for i in a.ids] + [f'b{i}' for i in b.ids], a.seqs + b.seqs, Y, tasks=['CTCF', 'CEBPB'])
+    return train_valid_split(d, 80 / 321, seed=0)
 
 
 def _ranks_worker(tmp: str) -> None:
@@ -46,8 +56,12 @@ def _ranks_worker(tmp: str) -> None:
         predict_command(tmp + 'cnn', tmp + 'x.fa', tmp + 'p2.tsv', device='cpu', chunk_size=64)
         explain_command(tmp + 'cnn', tmp + 'x.fa', tmp + 's2.npz', device='cpu', chunk_size=64, batch_size=16)
         explain_command(tmp + 'rnn', tmp + 'x.fa', tmp + 't2.npz', method='temporal', device='cpu', chunk_size=64)
+        mt, mv = _tasks_data()
+        m3 = _model(2)
+        h3 = fit(m3, mt, mv, **TRAIN)
         total = float(all_sum(torch.tensor([float(ctx.rank + 1)]))[0])
-        if ctx.main: torch.save(dict(one=one, two=m2.state_dict(), auroc=h['valid_auroc'], auroc2=h2['valid_auroc'], total=total), tmp + 'ddp.pt')
+        if ctx.main: torch.save(dict(one=one, two=m2.state_dict(), auroc=h['valid_auroc'], auroc2=h2['valid_auroc'], total=total,
+                                     tasks=m3.state_dict(), tasks_auroc=h3['valid_auroc'], tasks_loss=h3.records[0]['train_loss']), tmp + 'ddp.pt')
         all_sum(torch.ones(1))  # rank 0 has saved
         if ctx.rank == 1:
             with open(tmp + 'killed', 'w') as f: f.write(str(time.time()))
@@ -99,6 +113,21 @@ def test_ddp_epoch_equals_one_process(two_ranks):
     m2 = _model()
     fit(m2, tr, va, checkpoint=tmp / 'ck1.pt', resume=True, **{**TRAIN, 'epochs': 2})
     for k, v in m2.state_dict().items(): torch.testing.assert_close(got['two'][k], v, atol=1e-5, rtol=0)
+
+
+def test_ddp_with_labels_of_several_tasks_equals_one_process(two_ranks):
+    "(N, T) labels with unknown entries: the masked loss, its gradients and the mean validation AUROC over tasks, in 2 ranks as in 1."
+    tmp, _, _ = two_ranks
+    got = torch.load(tmp / 'ddp.pt', weights_only=True)
+    tr, va = _tasks_data()
+    assert np.isnan(tr.labels).any() and tr.labels.shape[1] == 2
+    m = _model(2)
+    h = fit(m, tr, va, **TRAIN)
+    start = _model(2).state_dict()
+    assert all(not torch.equal(v, start[k]) for k, v in m.state_dict().items())
+    for k, v in m.state_dict().items(): torch.testing.assert_close(got['tasks'][k], v, atol=1e-5, rtol=0)
+    assert got['tasks_loss'] == pytest.approx(h.records[0]['train_loss'], rel=1e-5)
+    assert got['tasks_auroc'] == pytest.approx(h['valid_auroc'], abs=1e-6)
 
 
 def test_sharded_predict_equals_one_process(two_ranks):

@@ -94,3 +94,62 @@ def test_train_command_with_one_file_per_factor(tmp_path):
     assert r.returncode == 0 and json.loads(r.stdout)['auroc'] == pytest.approx(m['test_auroc_tasks']['CEBPB'], abs=1e-6), r.stderr
     r = run('train', *files, '--arch', 'cnn', '--test', tests[0], '--out', tmp_path / 'x', '--quiet')
     assert r.returncode == 2 and '--test: 1 files for 2 DATA files' in r.stderr
+
+
+@pytest.fixture(scope='module')
+def two_factor_genome(tmp_path_factory):
+    "Three 100 kb chromosomes; CTCF under the summits of one narrowPeak set, REST under the other's, both under shared peaks."
+    from deepmotif.data import motif_by_name, _random_dna, _sample_site
+    d = tmp_path_factory.mktemp('mtgenome')
+    rng = np.random.default_rng(3)
+    ppms = {m: motif_by_name(m)[1] for m in ('CTCF', 'REST')}
+    chroms, beds = {f'chr{k}': list(_random_dna(rng, 100_000)) for k in (1, 2, 3)}, {"CTCF": [], "REST": []}
+    for c, seq in chroms.items():
+        for j, s in enumerate(range(300, 99_000, 250)):
+            which = ('CTCF', 'REST', 'CTCF REST')[j % 3].split()
+            for m, at in zip(which, (s, s + 22)):
+                site = _sample_site(ppms[m], rng); seq[at:at + len(site)] = list(site)
+            for m in which: beds[m].append(f'{c}\t{s - 20}\t{s + 60}\t{m}_{c}_{s}\t0\t.\t5\t-1\t-1\t30\n')
+    (d / 'g.fa').write_text(''.join(f'>{c}\n' + ''.join(s) + '\n' for c, s in chroms.items()))
+    for m, lines in beds.items(): (d / f'{m}_cell.narrowPeak').write_text(''.join(lines))
+    return d
+
+
+@pytest.mark.slow
+def test_train_command_with_peaks_of_two_factors(two_factor_genome, capsys):
+    "Two narrowPeak files on one genome: one model, every window labelled for both factors by the centre rule."
+    from deepmotif.cli import main
+    from deepmotif.genome import genome_dataset
+    d = two_factor_genome
+    files = [str(d / 'CTCF_cell.narrowPeak'), str(d / 'REST_cell.narrowPeak')]
+    rc = main(['train', *files, '--genome', str(d / 'g.fa'), '--arch', 'cnn', '--out', str(d / 'm'), '--epochs', '12',
+               '--valid-chroms', 'chr2', '--test-chroms', 'chr3', '--quiet'])
+    assert rc == 0, capsys.readouterr().err
+    m = __import__('json').loads((d / 'm' / 'metrics.json').read_text())
+    assert m['tasks'] == ['CTCF_cell', 'REST_cell'] and load_model(d / 'm').tasks == m['tasks']
+    assert min(m['test_auroc_tasks'].values()) > 0.8, m['test_auroc_tasks']
+    te = genome_dataset(files, d / 'g.fa', valid_chroms=['chr2'], test_chroms=['chr3']).test
+    assert te.labels.shape == (m['n_test'], 2) and not np.isnan(te.labels).any()
+    both = te.labels.all(1)                                          # windows of shared peaks are positives for both factors
+    assert both.sum() > 0 and (te.labels.sum(0) > both.sum()).all()
+    assert m['test_auroc'] == pytest.approx(evaluate(load_model(d / 'm'), te)['auroc'], abs=1e-6)
+
+
+@pytest.mark.parametrize('kind, extra, msg', [
+    ('mixed', ['--genome'], 'all sequence files (FASTA, DeepBind), or all BED/narrowPeak'),
+    ('peaks', [], 'give --genome'),
+    ('peaks', ['--genome', '--test'], '--test: peaks on a genome are tested on --test-chroms'),
+])
+def test_several_files_refused_with_one_line(two_factor_genome, tmp_path, capsys, kind, extra, msg):
+    from deepmotif.cli import main
+    d = two_factor_genome
+    a = synthetic_dataset('single', n=40, seed=1)
+    fa = write_fasta(tmp_path / 'x.fa', a.seqs, a.labels)
+    files = [str(d / 'CTCF_cell.narrowPeak'), str(fa if kind == 'mixed' else d / 'REST_cell.narrowPeak')]
+    opts = []
+    if '--genome' in extra: opts += ['--genome', str(d / 'g.fa')]
+    if '--test' in extra: opts += ['--test', str(fa)]
+    rc = main(['train', *files, *opts, '--arch', 'cnn', '--out', str(tmp_path / 'm'), '--epochs', '1', '--quiet'])
+    err = capsys.readouterr().err
+    assert rc == 2 and msg in err and err.count('\n') == 1 and 'Traceback' not in err, err
+    assert not (tmp_path / 'm').exists()
