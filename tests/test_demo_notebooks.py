@@ -19,6 +19,10 @@ SMALL = {  # small settings per notebook: seconds instead of minutes
 }
 
 
+# the one warning small parameters may cause: fit saying that a model trained for an epoch never left chance
+AT_CHANCE = __import__('re').compile(r'DeepMotifWarning: (the model never left chance|tasks at chance)|warnings\.warn\(f"(the model never left chance|tasks at chance)')
+
+
 def test_the_demo_notebooks_are_there():
     assert DEMOS == sorted(SMALL), DEMOS
 
@@ -105,8 +109,9 @@ def test_demo_notebook_runs_with_small_parameters(name, tmp_path):
     bad = []
     for i, c in enumerate(nb.cells):
         for o in c.get('outputs', []) if c.cell_type == 'code' else []:
+            text = '\n'.join(l for l in o.get('text', '').splitlines() if not AT_CHANCE.search(l))  # small runs may stay at chance, and say so
             if o.output_type == 'error' or (o.output_type == 'stream' and o.name == 'stderr' and
-                                            any(w in o.text for w in ('Traceback', 'Error', 'Warning'))):
+                                            any(w in text for w in ('Traceback', 'Error', 'Warning'))):
                 bad.append(f'cell {i}: {o.get("ename") or ""} {o.get("evalue") or o.get("text", "")[:500]}')
     assert not bad, f'{name}:\n' + '\n'.join(bad)
     if any('save_html' in c.source for c in nb.cells if c.cell_type == 'code'):

@@ -13,7 +13,7 @@ import ipywidgets as W
 from deepmotif.data import synthetic_dataset, one_hot
 from deepmotif.models import build_model
 from deepmotif.motifs import Motif
-from deepmotif.dashboard import (Dashboard, SaliencyViewer, TemporalViewer, OptimizedInputViewer, LivePlot, MotifPanel,
+from deepmotif.dashboard import (Dashboard, SaliencyViewer, TemporalViewer, OptimizedInputViewer, LivePlot, WatchLearning, MotifPanel,
                                  GrammarPanel, VariantViewer)
 from deepmotif.panels import widget_parts
 from deepmotif.train import History
@@ -65,7 +65,10 @@ def viewers(data, models, tmp_path):
     lp = LivePlot(show=False)
     lp(History([dict(epoch=e, train_loss=1 / e, valid_loss=1.1 / e, valid_auroc=0.5 + e / 10) for e in (1, 2)]))
     db = [Motif('CTCF', np.full((4, 8), 0.25), None, 0, 'file')]
-    return {'dashboard': Dashboard(models, data, opt_steps=3, opt_starts=2),
+    wl = WatchLearning(models['cnn'], data, n_filters=2, show=False)
+    wl(History([dict(epoch=1, train_loss=0.7, valid_loss=0.7, valid_auroc=0.55)]))
+    return {'watch': wl,
+            'dashboard': Dashboard(models, data, opt_steps=3, opt_starts=2),
             'saliency': SaliencyViewer(models['cnn'], data),
             'temporal': TemporalViewer(models['rnn'], data),
             'optimized': OptimizedInputViewer(models['cnn'], length=30, steps=3, n_starts=2),
