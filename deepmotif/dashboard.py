@@ -439,7 +439,27 @@ class OptimizedInputViewer(Viewer):
             self.trajectory_image.value = trajectory_png(v.result.trajectory.numpy(), v.start, self.width, self.dpi)
 
 # %% ../nbs/07_dashboard.ipynb #b1efb706
-class LivePlot(Viewer):
+class _EachEpoch(Viewer):
+    "A viewer that `fit` calls after every epoch: shown at the first epoch (under IPython, or when `show`), then its picture follows."
+    show, _shown = None, False
+
+    def _repr_mimebundle_(self, **kwargs):
+        self._shown = True
+        return super()._repr_mimebundle_(**kwargs)
+
+    def _display(self):
+        if self._shown: return self._show_state()  # the picture beside the widget follows every epoch
+        show = self.show
+        if show is None:
+            try:
+                from IPython import get_ipython
+                show = get_ipython() is not None
+            except ImportError: show = False
+        if show:
+            from IPython.display import display
+            display(self)
+
+class LivePlot(_EachEpoch):
     "A `fit` callback that draws loss and validation AUROC after every epoch, in the notebook, while training runs."
     def __init__(self,
                  width: float = 8.0, height: float = 2.4, dpi: int = DPI,
@@ -452,10 +472,6 @@ class LivePlot(Viewer):
         c = self.curves
         self.figure, self.ax_loss, self.ax_auroc = c.fig, c.ax_loss, c.ax_auroc
         self.train_line, self.valid_line, self.auroc_line, self.best_marker = c.train_line, c.valid_line, c.auroc_line, c.best_marker
-
-    def _repr_mimebundle_(self, **kwargs):
-        self._shown = True
-        return super()._repr_mimebundle_(**kwargs)
 
     def __call__(self, history):  # a History (anything with .records, dicts with epoch, train_loss, valid_loss, valid_auroc)
         "Redraw the curves for `history`."
@@ -471,20 +487,9 @@ class LivePlot(Viewer):
                                 + (f'; best {auc[best - 1]:.4f} at epoch {best}' if best else '')) if r else ''
         self._display()
 
-    def _display(self):
-        if self._shown: return self._show_state()  # the picture beside the widget follows every epoch
-        show = self.show
-        if show is None:
-            try:
-                from IPython import get_ipython
-                show = get_ipython() is not None
-            except ImportError: show = False
-        if show:
-            from IPython.display import display
-            display(self)
 
 # %% ../nbs/07_dashboard.ipynb #acf1accb
-class WatchLearning(Viewer):
+class WatchLearning(_EachEpoch):
     "A `fit` callback that shows, after every epoch, the saliency of chosen sequences and the first layer's filters; it keeps the frames and replays them with a slider."
     def __init__(self,
                  model: nn.Module,  # the model that fit trains (the one passed to fit)
@@ -528,24 +533,11 @@ class WatchLearning(Viewer):
             self.slider.value = len(self.frames) - 1
             self.show_frame(len(self.frames) - 1)
 
-    def _repr_mimebundle_(self, **kwargs):
-        self._shown = True
-        return super()._repr_mimebundle_(**kwargs)
-
     def __call__(self, history):  # a History: its last record is the epoch just trained
         "Add the frame of the epoch just trained and show it."
         r = history.records[-1] if history.records else {}
         self._add(int(r.get('epoch', len(self.frames))), r)
-        if self._shown: return self._show_state()
-        show = self.show
-        if show is None:
-            try:
-                from IPython import get_ipython
-                show = get_ipython() is not None
-            except ImportError: show = False
-        if show:
-            from IPython.display import display
-            display(self)
+        self._display()
 
     @shows_state
     def show_frame(self, k: int):

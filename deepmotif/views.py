@@ -370,11 +370,11 @@ def _alt(vs: ViewSet, key) -> str:
     return f'{n}: saliency map' + (' and temporal scores' if is_recurrent(vs.models[n]) else '')
 
 def _page_pngs(vs: ViewSet, i: int, kind: str, show) -> tuple:
-    "(panel PNGs in page order, messages, their alt texts) of sequence `i`."
+    "(panel PNGs in page order, messages of models not drawn, notes of models drawn but at chance, their alt texts) of sequence `i`."
     out = panel_pngs(vs, i, kind, show)
     keys = [k for k in ('overview', 'input', 'compare') if k in out]
     for n in vs.names: keys += [(k, n) for k in ('model', 'tasks', 'optimized') if (k, n) in out]
-    return [out[k] for k in keys], {**out['messages'], **out['notes']}, [_alt(vs, k) for k in keys]
+    return [out[k] for k in keys], out['messages'], out['notes'], [_alt(vs, k) for k in keys]
 
 def _probs_html(vs: ViewSet, i: int, kind: str, msgs: dict, shown: list) -> str:
     "One line with each shown model's probability of sequence `i`."
@@ -454,8 +454,8 @@ def save_html(vs: ViewSet,
 
 def _page_section(vs: ViewSet, i: int, kind: str, show, shown: list) -> list:
     "The HTML of sequence `i`: its title, messages, probabilities and panels."
-    pngs, msgs, alts = _page_pngs(vs, i, kind, show)
-    return [f'<section><h2>{html.escape(seq_title(vs, i))}</h2>', *[f'<p class="note">{html.escape(m)}</p>' for m in msgs.values()],
+    pngs, msgs, notes, alts = _page_pngs(vs, i, kind, show)
+    return [f'<section><h2>{html.escape(seq_title(vs, i))}</h2>', *[f'<p class="note">{html.escape(m)}</p>' for m in {**msgs, **notes}.values()],
             _probs_html(vs, i, kind, msgs, shown), *[_img(p, a) for a, p in zip(alts, pngs)], '</section>']
 
 # %% ../nbs/07b_views.ipynb #12ee2f9a

@@ -89,3 +89,13 @@ def trained(single_task):
         models[arch] = build_model(arch)
         fit(models[arch], tr, va, verbose=False)
     return models
+
+
+def execute_module():
+    "demo_nb/execute.py as a module: it executes the tutorials and the chapters that draw, and records each run."
+    import importlib.util
+    from pathlib import Path
+    spec = importlib.util.spec_from_file_location('demo_execute', Path(__file__).parents[1] / 'demo_nb' / 'execute.py')
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

@@ -27,12 +27,7 @@ def test_the_demo_notebooks_are_there():
     assert DEMOS == sorted(SMALL), DEMOS
 
 
-def _execute_module():
-    "demo_nb/execute.py, which executes the notebooks and records the run."
-    spec = importlib.util.spec_from_file_location('demo_execute', ROOT / 'demo_nb' / 'execute.py')
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from conftest import execute_module as _execute_module  # demo_nb/execute.py: executes the notebooks and records the run
 
 
 @pytest.mark.parametrize('name', DEMOS)

@@ -46,13 +46,7 @@ def test_notebooks_are_clean(tmp_path):
     assert not mismatch and not errors, f'run nbdev_clean: {mismatch} are not clean'
 
 
-def _execute_module():
-    "demo_nb/execute.py, which executes the chapters that draw and records the run."
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('demo_execute', ROOT / 'demo_nb' / 'execute.py')
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from conftest import execute_module as _execute_module  # demo_nb/execute.py: executes the chapters that draw
 
 
 FIGURES = _execute_module().FIGURE_CHAPTERS
