@@ -191,7 +191,7 @@ def _check_config(cfg: dict, where) -> None:
     if not isinstance(hp, dict): raise DeepMotifError(f"{where}: hparams = {hp!r}; must be a mapping of sizes")
     for k, v in hp.items():
         if k not in _ALLOWED[cfg['arch']]:
-            raise DeepMotifError(f"{where}: hparams.{k} is not a setting of {cfg['arch']} (expected {', '.join(sorted(_ALLOWED[cfg['arch']]))})")
+            raise DeepMotifError(f"{where}: hparams[{k!r}] is not a setting of {cfg['arch']} (expected {', '.join(sorted(_ALLOWED[cfg['arch']]))})")
         if not _hparam_ok(_HPARAMS[k], v):
             want = {'size': f'an integer from 1 to {_INT_MAX}', 'sizes': 'a list of 1 to 16 such integers', 'fraction': 'a number in [0, 1)',
                     'number_or_null': 'a finite number or null', 'pooling': ' or '.join(POOLINGS)}[_HPARAMS[k]]
