@@ -37,11 +37,11 @@ def load_checked(model_dir: str):
     return load_model(model_dir)
 
 # %% ../nbs/08_commands.ipynb #da9b0901
-def _genome_splits(peaks, genome, negatives, blacklist, length, valid_chroms, test_chroms, valid_frac, seed):
-    "(train, valid, test) genome windows of a peak file: chromosome hold-out where given, else a stratified split."
+def _genome_splits(peaks, genome, negatives, blacklist, length, valid_chroms, test_chroms, valid_frac, seed, tasks=None):
+    "(train, valid, test) genome windows of a peak file (or of several, one task each): chromosome hold-out where given, else a stratified split."
     from deepmotif.genome import genome_dataset
     d = genome_dataset(peaks, genome, length=length, negatives=negatives, blacklist=blacklist,
-                       valid_chroms=valid_chroms or None, test_chroms=test_chroms or None, seed=seed)
+                       valid_chroms=valid_chroms or None, test_chroms=test_chroms or None, seed=seed, tasks=tasks)
     tr, va = (d.train, d.valid) if d.valid is not None else train_valid_split(d.train, valid_frac, seed=seed)
     return tr, va, d.test
 
@@ -50,7 +50,7 @@ def _train_tasks(files: list, arch: str, out: Path, *, test, valid, tasks, epoch
                  test_chroms=None) -> dict:
     "train_command for several files: one model with one output per file (sequence files: each sequence labelled for its own file's task; peak files on a genome: every window labelled for every task)."
     from deepmotif.data import multitask_dataset
-    from deepmotif.genome import genome_dataset, is_interval_file
+    from deepmotif.genome import is_interval_file
     if valid is not None: raise DeepMotifError("--valid: with several DATA files, validation is --valid-frac of each")
     if out.exists() and not out.is_dir(): raise DeepMotifError(f"{out}: exists and is not a folder")
     peaks = [f for f in files if is_interval_file(f)]
@@ -60,11 +60,8 @@ def _train_tasks(files: list, arch: str, out: Path, *, test, valid, tasks, epoch
     if genome is not None and not peaks: raise DeepMotifError("--genome: the DATA files are sequence files; --genome is for BED/narrowPeak peaks")
     if peaks:
         if test is not None: raise DeepMotifError("--test: peaks on a genome are tested on --test-chroms")
-        d = genome_dataset(files, genome, length=length, negatives=negatives, blacklist=blacklist, valid_chroms=valid_chroms or None,
-                           test_chroms=test_chroms or None, seed=seed, tasks=tasks)
-        full = d.train
-        tr, va = (d.train, d.valid) if d.valid is not None else train_valid_split(d.train, valid_frac, seed=seed)
-        te, tests = d.test, None if d.test is None else [f"{f} ({', '.join(test_chroms)})" for f in files]
+        tr, va, te = _genome_splits(files, genome, negatives, blacklist, length, valid_chroms, test_chroms, valid_frac, seed, tasks)
+        full, tests = tr, None if te is None else [f"{f} ({', '.join(test_chroms)})" for f in files]
     else:
         if valid_chroms or test_chroms: raise DeepMotifError("--valid-chroms/--test-chroms split genome windows: give BED/narrowPeak files and --genome")
         full = multitask_dataset(files, tasks=tasks)

@@ -17,8 +17,8 @@ from .optimize import METHODS, optimize_input, optimize_method
 from .render import WIDTH, DPI, MODEL_COLORS, CurvesFigure, optimized_logo_png, trajectory_png, png_bytes, stack_pngs, png_pixels
 from .views import (View, OptimizedView, MotifView, PANELS, LABEL_FILTERS, PREDICTION_FILTERS, is_recurrent,
                              ViewSet, resolve, passing, neighbour, check_choice, panel_pngs, save_html, save_png,
-                             VariantView, SpacingView, MENU, menu_kind, targeting, outputs_of, ZOOM_FROM, check_region,
-                             learning_snapshot, learning_png)
+                             VariantView, SpacingView, MENU, menu_kind, targeting, outputs_of, ZOOM_FROM, check_region)
+from .learning import learning_snapshot, learning_png
 
 # %% auto #0
 __all__ = ['Dashboard', 'SaliencyViewer', 'TemporalViewer', 'OptimizedInputViewer', 'LivePlot', 'WatchLearning']

@@ -36,10 +36,14 @@ _INTERVAL_EXT = ('.bed', '.bed3', '.bed6', '.narrowpeak', '.broadpeak')
 def is_interval_file(path: str | os.PathLike,  # a data file's name
                     ) -> bool:
     "True when `path` is named like a BED or narrowPeak file (`.bed`, `.narrowPeak`, `.bed.gz`, ...), in any case."
-    name = Path(path).name.lower()
+    return _unzipped_name(path).lower().endswith(_INTERVAL_EXT)
+
+def _unzipped_name(path) -> str:
+    "A file's name without a trailing .gz or .bgz."
+    name = Path(path).name
     for z in ('.gz', '.bgz'):
-        if name.endswith(z): name = name[:-len(z)]
-    return name.endswith(_INTERVAL_EXT)
+        if name.lower().endswith(z): return name[:-len(z)]
+    return name
 
 # %% ../nbs/00b_genome.ipynb #3a57457c
 def _text_lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -529,9 +533,7 @@ def centre_labels(windows: SeqData,  # windows with meta chrom and start (genome
 def _set_name(p, k: int) -> str:
     "A peak set's task name: its file name without .gz and the BED/narrowPeak extension; 'task k' for records in memory."
     if not isinstance(p, (str, os.PathLike)): return f'task {k}'
-    name = Path(p).name
-    for z in ('.gz', '.bgz'):
-        if name.lower().endswith(z): name = name[:-len(z)]
+    name = _unzipped_name(p)
     low = name.lower()
     return next((name[:-len(e)] for e in _INTERVAL_EXT if low.endswith(e)), name)
 

@@ -18,7 +18,7 @@ from .saliency import KINDS, saliency, saliency_kind, position_importance
 from .attribution import ATTRIBUTION_METHODS, method_name
 from .optimize import optimize_input
 from .render import (WIDTH, DPI, MODEL_COLORS, InputFigure, ModelFigure, CompareFigure, VariantFigure, optimized_png,
-                              png_bytes, spacing_png, OverviewFigure, label_from, stack_pngs, agg_figure, figure_png)
+                              png_bytes, spacing_png, OverviewFigure, label_from, stack_pngs)
 from .genome import Genome
 from .variants import VariantEffects, VariantSaliency, read_variants, variant_effects, variant_saliency
 from .grammar import spacing_table
@@ -29,7 +29,7 @@ __all__ = ['PANELS', 'MENU', 'LABEL_FILTERS', 'PREDICTION_FILTERS', 'ZOOM_FROM',
            'check_choice', 'sites', 'seq_title', 'region_of', 'panel_pngs', 'outputs_of', 'targeting', 'regioned',
            'save_html', 'save_png', 'VariantView', 'variant_title', 'VariantSet', 'check_variant_choice',
            'variant_view', 'variant_png', 'variant_section', 'save_variants_html', 'SpacingView', 'GrammarSet',
-           'spacing_view', 'spacing_view_png', 'first_conv', 'learning_snapshot', 'learning_png']
+           'spacing_view', 'spacing_view_png']
 
 # %% ../nbs/07b_views.ipynb #8bf8c69a
 class View(NamedTuple):
@@ -684,54 +684,3 @@ def spacing_view_png(gset: GrammarSet, v: SpacingView) -> bytes:
     key = ('spacing png', tuple(_key(m) for m in v.motifs), v.spacings, v.orientations)
     title = f'{names}: mean change of logit over {len(gset.X)} backgrounds'
     return gset.memoised(key, lambda: spacing_png(v.rows, title, gset.width, gset.dpi))
-
-# %% ../nbs/07b_views.ipynb #e61b74a4
-def first_conv(model: nn.Module) -> nn.Conv1d | None:
-    "The first `nn.Conv1d` that reads the one-hot input (4 channels), or None."
-    return next((m for m in model.modules() if isinstance(m, nn.Conv1d) and m.in_channels == 4), None)
-
-def learning_snapshot(model: nn.Module,  # a model being trained (any nn.Module with the (N, 4, L) -> logits contract)
-                      X,  # (n, 4, L) one-hot of the sequences to watch
-                      *, target: int | str = 0,  # output explained
-                      n_filters: int = 4,  # first-layer filters kept (those with most weight); 0: none
-                     ) -> dict:  # saliency (n, 4, L) = |grad| x input; filters list of (index, (4, w) centred weights); prob (n,)
-    "One frame of a model learning: the saliency of the watched sequences and the first layer's strongest filters."
-    X = check_X(X)
-    dev = next(model.parameters()).device
-    t = target_index(model, target)
-    S = saliency(model, X, target=t, device=dev).numpy()
-    p = predict(model, X, target=t, device=dev)
-    conv, filters = first_conv(model), []
-    if conv is not None and n_filters:
-        Wt = conv.weight.detach().float().cpu().numpy()  # (F, 4, w)
-        C = Wt - Wt.mean(1, keepdims=True)              # per position: the preference for a base over the others
-        for f in np.argsort(-np.linalg.norm(C.reshape(len(C), -1), axis=1), kind='stable')[:n_filters]:
-            filters.append((int(f), C[f]))
-    return dict(saliency=S, filters=filters, prob=np.asarray(p))
-
-def learning_png(snap: dict,  # learning_snapshot's result
-                 X,  # (n, 4, L) one-hot of the watched sequences (the saliency is drawn as saliency x input)
-                 names: list,  # one name per sequence
-                 title: str,  # the frame's title, e.g. 'epoch 3: valid AUROC 0.812'
-                 width: float = WIDTH, dpi: int = DPI) -> bytes:
-    "PNG of one frame: a saliency x input logo per watched sequence, then the filter logos in one row."
-    from deepmotif.plots import plot_logo
-    X = check_X(X).numpy()
-    n, nf = len(X), len(snap['filters'])
-    H = 0.35 + 0.95 * n + (1.15 if nf else 0)
-    fig = agg_figure(width, H, dpi)
-    fig.text(0.01, 1 - 0.06 / H, title, va='top', fontsize=10, weight='bold')
-    top = 1 - 0.35 / H
-    for k in range(n):
-        ax = fig.add_axes((0.07, top - (k + 1) * 0.95 / H + 0.18 / H, 0.9, 0.62 / H))
-        plot_logo(snap['saliency'][k] * X[k], 'weight', ax=ax)
-        ax.set_title(f"{names[k]}: p = {snap['prob'][k]:.3f}", fontsize=8, loc='left', pad=2)
-        ax.tick_params(labelsize=6); ax.set_ylabel('')
-    for j, (f, C) in enumerate(snap['filters']):
-        w = 0.9 / nf
-        ax = fig.add_axes((0.07 + j * w, 0.12 / H, w * 0.9, 0.7 / H))
-        plot_logo(C, 'weight', ax=ax)
-        ax.set_title(f'filter {f}', fontsize=8, loc='left', pad=2)
-        ax.set_xticks([]); ax.set_yticks([]); ax.set_ylabel('')
-    return figure_png(fig)
-

@@ -25,8 +25,8 @@ NEW = [('deepmotif.core', n) for n in 'check_target target_index check_batch_siz
     ('deepmotif.core', n) for n in 'task_names cli_target n_outputs one_target'.split()] + [
     ('deepmotif.adapters', 'PickOutput'), ('deepmotif.adapters', 'ProfileOutput'), ('deepmotif.models', 'resolve_class'),
     ('deepmotif.data', 'multitask_dataset'), ('deepmotif.genome', 'centre_labels'), ('deepmotif.benchmark', 'benchmark_multitask'),
-    ('deepmotif.benchmark', 'multitask_table'), ('deepmotif.dashboard', 'WatchLearning'), ('deepmotif.views', 'learning_snapshot'),
-    ('deepmotif.views', 'learning_png'), ('deepmotif.train', 'chance_note'), ('deepmotif.train', 'CHANCE_AUROC'), ('deepmotif.render', 'OverviewFigure'), ('deepmotif.render', 'label_from')] + [
+    ('deepmotif.benchmark', 'multitask_table'), ('deepmotif.dashboard', 'WatchLearning'), ('deepmotif.learning', 'learning_snapshot'),
+    ('deepmotif.learning', 'learning_png'), ('deepmotif.train', 'chance_note'), ('deepmotif.train', 'CHANCE_AUROC'), ('deepmotif.render', 'OverviewFigure'), ('deepmotif.render', 'label_from')] + [
     ('deepmotif.views', n) for n in 'check_region region_of ZOOM_FROM ZOOM_WIDTH targeting regioned outputs_of'.split()] + [
     ('deepmotif.commands', n) for n in 'motifs_command spacing_report variants_command scan_command'.split()]
 
