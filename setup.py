@@ -34,7 +34,7 @@ setuptools.setup(
     url=cfg['git_url'],
     packages=setuptools.find_packages(include=['deepmotif', 'deepmotif.*']),
     include_package_data=True,
-    package_data={'deepmotif': ['assets/*.json']},
+    package_data={'deepmotif': ['assets/*.json', 'pretrained/cards.json', 'pretrained/*/config.json', 'pretrained/*/model.safetensors', 'pretrained/samples/*.fa']},
     install_requires=requirements,
     extras_require=extras,
     python_requires='>=' + min_python,

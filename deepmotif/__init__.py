@@ -18,6 +18,7 @@ from .optimize import optimize_input, best_alignment, write_meme, read_meme
 from .attribution import ism, integrated_gradients, deeplift, ATTRIBUTIONS, ATTRIBUTION_METHODS
 from .benchmark import benchmark  # functions named like their module: bound eagerly, so that importing the
 from .scan import scan            # module later (`from deepmotif.scan import ...`) cannot shadow them
+from .zoo import pretrained, load_pretrained, pretrained_sample  # the shipped models, bound eagerly as above
 
 _LAZY = {'plots': 'plot_logo plot_saliency plot_temporal plot_views BASE_COLORS',
          'views': 'VariantSet GrammarSet save_variants_html',

@@ -114,14 +114,33 @@ def _genome_options(p, negatives: bool = True):
     if negatives: p.add_argument('--negatives', default='gc', help="negatives for peaks: gc (GC-matched genomic windows, default), shuffle, or a BED file")
 
 def _run_demo(a) -> str:
-    table = demo_command(a.out, a.quick, a.seed, a.device, verbose=not a.quiet)
-    return '\n'.join([f"{k:8s} test AUROC {t['test_auroc']:.3f}  AUPRC {t['test_auprc']:.3f}" for k, t in table.items()]
-                     + [f'results in {a.out}/', f"dashboard: {Path(a.out) / 'dashboard.html'}"])
+    table = demo_command(a.out, a.quick, a.seed, a.device, verbose=not a.quiet, pretrained=a.pretrained)
+    if a.pretrained is not None:
+        lines = [f"{k:22s} sample AUROC {t['sample_auroc']:.3f}  test AUROC {t['test_auroc']:.3f} (PWM {t['pwm_auroc']:.3f})" for k, t in table.items()]
+    else: lines = [f"{k:8s} test AUROC {t['test_auroc']:.3f}  AUPRC {t['test_auprc']:.3f}" for k, t in table.items()]
+    return '\n'.join(lines + [f'results in {a.out}/', f"dashboard: {Path(a.out) / 'dashboard.html'}"])
 
 def _add_demo(sub):
-    d = sub.add_parser('demo', help='built-in data, three models, results folder with a dashboard page', docs=(demo_command,))
+    d = sub.add_parser('demo', help='built-in data, three models, results folder with a dashboard page (--pretrained: shipped models, no training)',
+                       docs=(demo_command,))
     d.add_argument('--out', default='deepmotif_demo'); d.add_argument('--quick', action='store_true')
+    d.add_argument('--pretrained', nargs='?', const='REST', metavar='TF')
     _common(d); d.set_defaults(run=_run_demo)
+
+def _run_pretrained(a) -> str:
+    from deepmotif.commands import pretrained_command
+    if a.json:
+        from deepmotif.zoo import pretrained
+        return json.dumps(list(pretrained(a.tf, a.arch)), indent=1)
+    return '\n'.join(pretrained_command(a.tf, a.arch))
+
+def _add_pretrained(sub):
+    from deepmotif.commands import pretrained_command
+    p = sub.add_parser('pretrained', help="list the models shipped with the package; any MODEL_DIR may be given as pretrained:NAME",
+                       docs=(pretrained_command,))
+    p.add_argument('--tf'); p.add_argument('--arch', choices=list(ARCHS))
+    p.add_argument('--json', action='store_true', help='print the full cards as JSON')
+    p.set_defaults(run=_run_pretrained)
 
 def _run_dashboard(a) -> str:
     from deepmotif.commands import dashboard_command
@@ -339,11 +358,13 @@ def _add_grammar(sub):
     _target_option(g); _common(g); g.set_defaults(run=_run_grammar)
 
 ADDERS = [_add_demo, _add_dashboard, _add_train, _add_file_commands, _add_optimize, _add_motifs, _add_variants,
-          _add_scan, _add_grammar, _add_benchmark]  # in --help order
+          _add_scan, _add_grammar, _add_benchmark, _add_pretrained]  # in --help order
 
 def _parser(helps: bool = True,  # read the options' help texts (the docments); only --help shows them
            ) -> argparse.ArgumentParser:
-    p = _Parser(prog='deepmotif', description='Train and interpret TF binding-site classifiers (Deep Motif Dashboard).')
+    p = _Parser(prog='deepmotif', description='Train and interpret TF binding-site classifiers (Deep Motif Dashboard).',
+                epilog='MODEL_DIR, wherever a command takes one, is a model folder (train, demo, save_model) or pretrained:NAME, '
+                       'a model shipped with the package (`deepmotif pretrained` lists them).')
     sub = p.add_subparsers(dest='command', required=True, parser_class=functools.partial(_Parser, helps=helps))
     for add in ADDERS: add(sub)
     return p

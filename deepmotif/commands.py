@@ -11,7 +11,7 @@ import torch
 from typing import Sequence
 from .core import DeepMotifError, DeepMotifWarning, atomic_write, check_int, check_target, target_index, task_names, n_outputs, one_target
 from .data import read_sequences, iter_sequences, synthetic_dataset, train_valid_split
-from .models import build_model, save_model, load_model, read_config, ARCHS
+from .models import build_model, save_model, load_model, read_config, model_folder, ARCHS
 from .train import fit, evaluate, predict, ranking_metrics
 from .distributed import dist_context, sharded_chunks, write_on_main
 from .genome import is_interval_file, peaks_on_genome, data_chunks, read_data
@@ -20,7 +20,8 @@ from .attribution import ATTRIBUTION_METHODS, method_name
 # %% auto #0
 __all__ = ['CHUNK', 'EXPLAIN_METHODS', 'DEMO', 'write_json', 'output_file', 'load_checked', 'train_command', 'evaluate_command',
            'predict_command', 'open_scores', 'explain_command', 'optimize_command', 'variants_command', 'scan_command',
-           'demo_command', 'chosen_sequences', 'motifs_html', 'dashboard_page', 'dashboard_command']
+           'demo_command', 'chosen_sequences', 'motifs_html', 'dashboard_page', 'dashboard_command',
+           'pretrained_demo_command', 'pretrained_command']
 
 # %% ../nbs/08_commands.ipynb #e1a7449e
 def write_json(path: Path, obj) -> None:
@@ -366,9 +367,9 @@ def optimize_command(model_dir: str,  # a model folder written by deepmotif trai
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     names = task_names(model, n_outputs(model))
     task = f'_{names[target]}'.replace(' ', '_') if len(names) > 1 else ''
-    write_meme(out / 'optimized.meme', {f'{Path(model_dir).name}_{method}{task}': r.ppm})
+    write_meme(out / 'optimized.meme', {f'{model_folder(model_dir).name}_{method}{task}': r.ppm})
     p_of = f'p({names[target]})' if len(names) > 1 else 'p'
-    logo = plot_logo(r.ppm, 'information', title=f'{Path(model_dir).name}: optimized input ({method}), {p_of} = {float(r.scores.max()):.3f}')
+    logo = plot_logo(r.ppm, 'information', title=f'{model_folder(model_dir).name}: optimized input ({method}), {p_of} = {float(r.scores.max()):.3f}')
     atomic_write(out / 'optimized.png', lambda t: logo.fig.savefig(t, dpi=100, format='png', bbox_inches='tight'))
     plt.close(logo.fig)
     rows = ['step\t' + '\t'.join(f'start{i}' for i in range(r.trajectory.shape[1]))]
@@ -439,8 +440,12 @@ def demo_command(out: str = 'deepmotif_demo',  # the results folder (models, met
                  device: str | None = None,  # cpu, cuda, cuda:N or mps (default: CUDA when available)
                  quiet: bool | None = None,  # former spelling of verbose=False
                  verbose: bool = True,  # progress bars
+                 pretrained: str | None = None,  # a factor (REST when the option is given alone; `deepmotif pretrained` lists them): no training, the dashboard of its shipped models on real test peaks
                 ) -> dict:
     "Train CNN, RNN and CNN-RNN on the built-in data and write models, metrics, figures and the dashboard page to `out`."
+    if pretrained is not None:
+        if quick: raise DeepMotifError("--quick shortens the training and --pretrained trains nothing; give one of them")
+        return pretrained_demo_command(out, pretrained, device=device, verbose=verbose and not quiet)
     cfg = DEMO['quick' if quick else 'full']
     out = Path(out)
     data = synthetic_dataset('single', n=cfg['n'], seed=seed)
@@ -568,8 +573,9 @@ def _named_models(model_dirs) -> dict:
     "Saved models by folder name (made unique)."
     models = {}
     for d in [model_dirs] if isinstance(model_dirs, (str, os.PathLike)) else model_dirs:
-        name, k = Path(d).resolve().name, 2
-        while name in models: name, k = f'{Path(d).resolve().name}_{k}', k + 1
+        base = model_folder(d).resolve().name
+        name, k = base, 2
+        while name in models: name, k = f'{base}_{k}', k + 1
         models[name] = load_checked(d)
     return models
 
@@ -598,3 +604,49 @@ def dashboard_command(model_dirs: list,  # folders written by save_model (train,
     if ids is not None: _check_ids(d, ids)
     return dashboard_page(models, d, out, ids=ids, n=n, motifs=motifs, opt_steps=opt_steps, device=device, verbose=verbose,
                           target=0 if target is None else target, region=None if region is None else tuple(region))
+
+# %% ../nbs/08_commands.ipynb #37955bad
+def pretrained_demo_command(out: str = 'deepmotif_demo',  # the results folder (metrics.json, cards.md, dashboard.html)
+                            tf: str = 'REST',  # the factor, or FACTOR_CELL where the package has several sets of it (USF1_K562)
+                            n: int = 5,  # sequences on the page
+                            motifs: bool = True,  # add the learned motifs, named by JASPAR (needs the `motifs` extra)
+                            opt_steps: int = 200, opt_starts: int = 4,  # optimized input
+                            device: str | None = None,  # cpu, cuda, cuda:N or mps (default: CUDA when available)
+                            verbose: bool = True,  # progress bar over the sequences drawn
+                           ) -> dict:  # model name -> its card's figures and its AUROC on the shipped sample
+    "The dashboard page of the shipped models of one factor on their shipped test sequences: nothing is trained."
+    from deepmotif.zoo import pretrained, load_pretrained, pretrained_sample
+    cards = pretrained(tf)
+    sets = sorted({f"{c['tf']}_{c['cell']}" for c in cards})
+    if len(sets) > 1: raise DeepMotifError(f"--pretrained {tf}: the package has {len(sets)} data sets of {tf} ({', '.join(sets)}); name one")
+    out = Path(out)
+    if out.exists() and not out.is_dir(): raise DeepMotifError(f"{out}: exists and is not a folder")
+    models = {c['name']: load_pretrained(c['name']) for c in cards}
+    data, c0 = pretrained_sample(cards[0]['name']), cards[0]
+    table = {}
+    for c in cards:
+        r = evaluate(models[c['name']], data, device=device)
+        table[c['name']] = dict(arch=c['arch'], test_auroc=c['test_auroc'], test_auprc=c['test_auprc'], pwm_auroc=c['pwm_auroc'],
+                                sample_auroc=r['auroc'], sample_auprc=r['auprc'])
+    write_json(out / 'metrics.json', dict(pretrained=sets[0], dataset=c0['dataset'], n_sample=len(data), models=table))
+    atomic_write(out / 'cards.md', lambda t: Path(t).write_text(cards.table() + '\n'))
+    dashboard_page(models, data, out / 'dashboard.html', n=n, motifs=motifs, opt_steps=opt_steps, opt_starts=opt_starts, device=device,
+                   verbose=verbose, title=f"deepmotif: the shipped {c0['tf']} models ({c0['cell']}, ENCODE {c0['lab']}, antibody "
+                                          f"{c0['antibody']}) on {len(data)} held-out test sequences")
+    return table
+
+def pretrained_command(tf: str | None = None,  # only this factor (or FACTOR_CELL)
+                       arch: str | None = None,  # only this architecture
+                      ) -> list[str]:  # lines to print
+    "The models shipped with the package: name, test AUROC against the PWM's, top saliency motif, and the shipped sample's file."
+    from deepmotif.zoo import pretrained
+    from deepmotif.models import pretrained_root, PRETRAINED_PREFIX
+    cards = pretrained(tf, arch)
+    w = max((len(c['name']) for c in cards), default=4) + len(PRETRAINED_PREFIX)
+    lines = [f"{'MODEL':{w}s} {'AUROC':>6s} {'PWM':>6s}  TOP SALIENCY MOTIF (JASPAR)"]
+    for c in cards:
+        m = c.get('saliency_motif') or {}
+        lines.append(f"{PRETRAINED_PREFIX + c['name']:{w}s} {c['test_auroc']:6.3f} {c['pwm_auroc']:6.3f}  "
+                     + (f"{m['consensus']} ({m['tf_name']} {m['jaspar_id']})" if m else 'none'))
+    lines.append(f"test samples: {pretrained_root() / 'samples'}/<data set>.fa (deepmotif.pretrained_sample(NAME) in Python)")
+    return lines

@@ -324,9 +324,9 @@ def spacing_report(models,  # model folders (names: their folder names) or {name
                    target=None,  # the output whose logit change is summarised (an index or a task name); None: each model's only one
                   ) -> dict:  # {'tsv', 'png', 'rows', 'best'}
     "Spacing curves of several models for one motif arrangement, written as a table and a plot."
-    from deepmotif.models import load_model
+    from deepmotif.models import load_model, model_folder
     if not isinstance(models, dict):
-        paths = [Path(m) for m in models]
+        paths = [model_folder(m) for m in models]
         names = [p.name if [q.name for q in paths].count(p.name) == 1 else str(p) for p in paths]
         models = {nm: load_model(p) for nm, p in zip(names, paths)}
     lengths = {getattr(m, 'seq_length', None) for m in models.values()}

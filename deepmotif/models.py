@@ -4,7 +4,8 @@
 
 # %% ../nbs/01_models.ipynb #63b87bb2
 from __future__ import annotations
-import importlib, json, math, os, re, tempfile
+import difflib, importlib, json, math, os, re, tempfile
+from importlib import resources
 from pathlib import Path
 import torch
 from torch import nn
@@ -13,8 +14,8 @@ from .core import DeepMotifError, atomic_write, atomic_dir
 from .data import ALPHABET
 
 # %% auto #0
-__all__ = ['POOLINGS', 'ARCHS', 'FORMAT', 'CNN', 'RNN', 'CNNRNN', 'build_model', 'n_params', 'save_model', 'resolve_class',
-           'read_config', 'load_model']
+__all__ = ['POOLINGS', 'ARCHS', 'FORMAT', 'PRETRAINED_PREFIX', 'CNN', 'RNN', 'CNNRNN', 'build_model', 'n_params', 'save_model',
+           'resolve_class', 'pretrained_root', 'pretrained_names', 'model_folder', 'read_config', 'load_model']
 
 # %% ../nbs/01_models.ipynb #694e024b
 class CNN(nn.Module):
@@ -241,9 +242,33 @@ def _class_of(model: nn.Module, class_path, init_args, state) -> tuple[str, dict
                              "give the init_args that built it") from None
     return class_path, dict(init_args)
 
+PRETRAINED_PREFIX = 'pretrained:'  # a model folder spelled 'pretrained:NAME' is the model NAME shipped with the package
+
+def pretrained_root() -> Path:
+    "The folder of the models shipped with the package: one model folder per name, cards.json, samples/."
+    return Path(str(resources.files('deepmotif'))) / 'pretrained'
+
+def pretrained_names() -> list[str]:
+    "Names of the models shipped with the package, sorted."
+    root = pretrained_root()
+    return sorted(p.name for p in root.iterdir() if (p / 'config.json').is_file()) if root.is_dir() else []
+
+def model_folder(path: str | os.PathLike,  # a model folder, or 'pretrained:NAME'
+                ) -> Path:
+    "The folder `path` names: 'pretrained:NAME' is the shipped model NAME (see `deepmotif.pretrained()`), anything else a path."
+    spelled = os.fspath(path)
+    if not (isinstance(spelled, str) and spelled.startswith(PRETRAINED_PREFIX)): return Path(path)
+    name, names = spelled[len(PRETRAINED_PREFIX):], pretrained_names()
+    if name not in names:
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(PRETRAINED_PREFIX + c for c in close)}?" if close else ''
+        raise DeepMotifError(f"{spelled}: no such pretrained model{hint} (the package ships {len(names)}: "
+                             f"`deepmotif pretrained` lists them)")
+    return pretrained_root() / name
+
 def read_config(path: str | os.PathLike) -> dict:
     "The config.json of a model folder, checked to be ours (nothing it names is imported here)."
-    path = Path(path)
+    path = model_folder(path)
     if not path.is_dir(): raise DeepMotifError(f"{path}: not a model folder (expected a folder with config.json and model.safetensors)")
     cfg_path = path / 'config.json'
     if not cfg_path.exists(): raise DeepMotifError(f"{path}: no config.json; not a deepmotif model folder")
@@ -277,11 +302,11 @@ def _build(cfg: dict, path: Path) -> nn.Module:
     except Exception as e:  # sizes that pass the checks but do not build, or a class that refuses its init_args
         raise DeepMotifError(f"{where}: cannot build {what} from config.json ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]})") from None
 
-def load_model(path: str | os.PathLike,  # a folder written by save_model
+def load_model(path: str | os.PathLike,  # a folder written by save_model, or 'pretrained:NAME'
                device: str | torch.device = 'cpu',  # where to put the weights
               ) -> nn.Module:
-    "Load a model folder without unpickling; refuses folders that are not ours. A class_path folder imports and runs its class's code."
-    path = Path(path)
+    "Load a model folder (or 'pretrained:NAME') without unpickling; refuses folders that are not ours. A class_path folder imports and runs its class's code."
+    path = model_folder(path)
     cfg = read_config(path)
     model = _build(cfg, path)
     wpath = path / 'model.safetensors'

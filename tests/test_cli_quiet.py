@@ -49,12 +49,13 @@ COMMANDS = {  # subcommand: its arguments (D is the fixture's folder)
     'benchmark': 'benchmark D/bench --out D/b_{q} --archs cnn --epochs 1',
     'demo': 'demo --quick --out D/demo_{q}',
 }
+NO_PROGRESS = {'pretrained': 'pretrained --tf REST'}  # reads the shipped cards and prints them: nothing to wait for
 
 
 def test_every_subcommand_is_in_the_table():
     from deepmotif.cli import _parser
     sub = next(a for a in _parser()._actions if a.__class__.__name__ == '_SubParsersAction')
-    assert sorted(sub.choices) == sorted(COMMANDS)
+    assert sorted(sub.choices) == sorted({**COMMANDS, **NO_PROGRESS})
 
 
 @pytest.mark.parametrize('quiet', [False, True], ids=['progress', 'quiet'])
@@ -67,3 +68,10 @@ def test_progress_unless_quiet(files, capsys, command, quiet):
     assert rc == 0, err
     if quiet: assert not BAR.search(err), f'{command} --quiet drew a progress bar:\n{err[-500:]}'
     else: assert BAR.search(err), f'{command} showed no progress:\n{err[-500:]}'
+
+
+@pytest.mark.parametrize('command', NO_PROGRESS)
+def test_commands_without_waits_write_only_their_answer(capsys, command):
+    assert main(NO_PROGRESS[command].split()) == 0
+    out, err = capsys.readouterr()
+    assert err == '' and 'pretrained:REST_GM12878_cnn' in out, (out, err)

@@ -28,12 +28,15 @@ NEW = [('deepmotif.core', n) for n in 'check_target target_index check_batch_siz
     ('deepmotif.benchmark', 'multitask_table'), ('deepmotif.dashboard', 'WatchLearning'), ('deepmotif.learning', 'learning_snapshot'),
     ('deepmotif.learning', 'learning_png'), ('deepmotif.train', 'chance_note'), ('deepmotif.train', 'CHANCE_AUROC'), ('deepmotif.render', 'OverviewFigure'), ('deepmotif.render', 'label_from')] + [
     ('deepmotif.views', n) for n in 'check_region region_of ZOOM_FROM ZOOM_WIDTH targeting regioned outputs_of'.split()] + [
-    ('deepmotif.commands', n) for n in 'motifs_command spacing_report variants_command scan_command'.split()]
+    ('deepmotif.commands', n) for n in 'motifs_command spacing_report variants_command scan_command pretrained_demo_command pretrained_command'.split()] + [
+    ('deepmotif.models', n) for n in 'model_folder pretrained_root pretrained_names PRETRAINED_PREFIX'.split()] + [
+    ('deepmotif.zoo', n) for n in 'pretrained load_pretrained pretrained_sample Cards CARDS_FORMAT split_dataset_name'.split()]
 
 
 def test_public_names_import_from_the_package():
     import deepmotif
-    missing = [n for n in PUBLIC + ['benchmark_multitask', 'centre_labels', 'WatchLearning'] if not hasattr(deepmotif, n)]
+    missing = [n for n in PUBLIC + ['benchmark_multitask', 'centre_labels', 'WatchLearning', 'pretrained', 'load_pretrained', 'pretrained_sample']
+               if not hasattr(deepmotif, n)]
     assert not missing, missing
 
 
