@@ -13,7 +13,7 @@ DEMOS = sorted(p.name for p in (ROOT / 'demo_nb').glob('*.ipynb'))
 SMALL = {  # small settings per notebook: seconds instead of minutes
     '01_quickstart.ipynb': "n = 300\nepochs = 2\nopt_steps = 10\n",
     '02_real_chipseq.ipynb': "n_sample = 300\nepochs = 2\nopt_steps = 10\nmax_view = 60\n",
-    '03_architectures_compared.ipynb': "n = 300\nepochs = 2\nopt_steps = 10\nn_background = 20\nspacings = [0, 4, 8]\n",
+    '03_architectures_compared.ipynb': "n = 300\nepochs = 2\nseeds = [0, 1]\nopt_steps = 10\nn_background = 20\nspacings = [0, 4, 8]\n",
     '04_variants.ipynb': "path = None\nmax_train = 300\nepochs = 2\nn_peaks = 20\n",
     '05_your_model.ipynb': "n_per_tf = 300\nepochs = 1\nopt_steps = 5\nn_show = 10\n",
     '06_classroom.ipynb': "n = 300\nepochs = 2\nopt_steps = 10\n",
