@@ -13,6 +13,7 @@ from .data import DeepMotifError, DeepMotifWarning, SeqData, decode, one_hot, di
 from .models import evaluating, CNN, CNNRNN, RNN
 from .core import as_batch, unbatch, check_batch_size, check_output, check_target, target_index
 from .saliency import saliency
+from .fastism import layer_plan, ism_layers, _take, _off
 
 # %% auto #0
 __all__ = ['ATTRIBUTION_METHODS', 'ATTRIBUTIONS', 'ism', 'integrated_gradients', 'deeplift', 'Method', 'method_name',
@@ -145,29 +146,17 @@ def _stem_deltas(conv: nn.Conv1d, X: torch.Tensor, subs: torch.Tensor) -> torch.
     d = nn.functional.one_hot(b, 4).to(W.dtype) - X[n, :, i].to(W.dtype)  # new column minus old column
     return torch.einsum('fct,mc->mtf', W, d)
 
-def _take(A: torch.Tensor, n: torch.Tensor, s: torch.Tensor, W: int) -> torch.Tensor:
-    "Rows s..s+W-1 of A[n] (A: (N, L, C)) per mutant, (M, W, C), in one `index_select`; rows off the sequence are clamped (masked later)."
-    N, L, C = A.shape
-    pos = (s[:, None] + torch.arange(W, device=A.device)).clamp_(0, L - 1)
-    return A.reshape(N * L, C).index_select(0, (pos + (n * L)[:, None]).view(-1)).view(len(n), W, C)
-
-def _off(s: torch.Tensor, W: int, L: int):
-    "Mask (M, W, 1) of the rows of windows s..s+W-1 that lie on a length-L sequence, or None when all of them do."
-    if bool(s.min() >= 0) and bool(s.max() + W <= L): return None
-    pos = s[:, None] + torch.arange(W, device=s.device)
-    return ((pos >= 0) & (pos < L))[..., None]
-
 def _tap_matrix(conv: nn.Conv1d) -> torch.Tensor:
     "A convolution's weight (F, C, k) as one (C, k F) matrix: every tap of an input column in one product."
     return conv.weight.permute(1, 2, 0).reshape(conv.in_channels, -1)
 
 def _conv_delta(h, ref, mask, conv, Wt, A_out, n, s):
-    "New outputs of `conv` over the reach of windows h (M, W, C) at s: the reference's outputs plus the convolution of the change h - ref (zero where `mask` is False)."
+    "New outputs of `conv` over the reach of windows h (M, W, C) at s: the reference's outputs plus the convolution of the change h - ref (zero where `mask`, the rows off the sequence, is True)."
     M, W, _ = h.shape
     p, dil, k = conv.padding[0], conv.dilation[0], conv.kernel_size[0]
     span = dil * (k - 1)
     D = h - ref
-    if mask is not None: D = D.masked_fill_(~mask, 0.)
+    if mask is not None: D = D.masked_fill_(mask, 0.)
     Y = (D.view(M * W, -1) @ Wt).view(M, W, k, -1)
     s2 = s + p - span
     out = _take(A_out, n, s2, W + span)
@@ -218,11 +207,11 @@ def _ism_cnn(m, X, subs, y0, target, batch_size, dev, bar, chunk=512):
                     e[:, a:a + W] = h
                     h, s, lo, hi = e, s - a, lo + a, hi + a
                 mask = _off(s, We, lens[j])
-                if mask is not None: h = h.masked_fill(~mask, -torch.inf)
+                if mask is not None: h = h.masked_fill(mask, -torch.inf)
                 h = h.view(len(h), We // st, st, -1).amax(2)
                 s, lo, hi = torch.div(s, st, rounding_mode='floor'), lo // st, (hi - 1) // st + 1
             W, mask = h.shape[1], _off(s, h.shape[1], lens[-1])
-            inside = (h if mask is None else h.masked_fill(~mask, -torch.inf)).amax(1)
+            inside = (h if mask is None else h.masked_fill(mask, -torch.inf)).amax(1)
             outside = torch.maximum(pre[n, :, s.clamp(0, lens[-1])], suf[n, :, (s + W).clamp(0, lens[-1])])
             out[r] = _logit(m.head(m.dropout(torch.maximum(inside, outside))), target) - y0[n]
             bar.update(len(r))
@@ -345,7 +334,7 @@ def ism(model: nn.Module,  # a model returning logits (N, n_outputs)
         X,  # (N, 4, L) one-hot input, one (4, L) sequence, or a SeqData
         *, target: int = 0,  # output to explain
         batch_size: int = 256,  # mutant sequences per forward pass
-        fast: bool = True,  # reuse the reference's first layer (CNN, CNN-RNN) and the CNN's unchanged positions; False: run every mutant
+        fast: bool = True,  # recompute only what a substitution reaches (the package's models, and any chain of common layers: deepmotif.fastism); False: run every mutant
         device=None,  # None: CUDA when available
         verbose: bool = False,  # progress bar over mutants
        ) -> torch.Tensor:  # (N, 4, L) float32 on CPU: logit(mutant) - logit(X); 0 at the observed base; (4, L) for a (4, L) X
@@ -361,6 +350,8 @@ def ism(model: nn.Module,  # a model returning logits (N, n_outputs)
         run = _ism_any
         if fast and type(m) is CNN and _stem(m) is not None: run = _ism_cnn
         elif fast and _recurrent_ok(m): run = _ism_recurrent
+        elif fast and (plan := layer_plan(m, X[:batch_size])) is not None:
+            run = lambda m, X, subs, y0, target, batch_size, dev, bar: ism_layers(m, X, subs, y0, target, batch_size, plan, bar)
         with tqdm(total=len(subs), disable=not verbose, desc='ism') as bar:
             d = run(m, X, subs, y0, target, batch_size, dev, bar)
         out = torch.zeros(N, 4, L, device=dev)

@@ -66,13 +66,21 @@ def _first_logits(m: nn.Module, x: torch.Tensor, L: int, given: bool) -> torch.T
                              "pass length= (the length the model was trained on)") from None
     return check_output(y, len(x))
 
+def _rmsprop_step(theta: torch.Tensor, sq: torch.Tensor, lr: float, alpha: float = 0.99, eps: float = 1e-8):
+    "One step of torch's RMSprop (its defaults: no momentum, not centred) on theta, in place; sq is its running mean of squared gradients."
+    g = theta.grad
+    with torch.no_grad():
+        sq.mul_(alpha).addcmul_(g, g, value=1 - alpha)
+        theta.addcdiv_(g, sq.sqrt().add_(eps), value=-lr)
+    theta.grad = None
+
 def optimize_input(model: nn.Module,  # a model returning logits
                    *, length: int | None = None,  # input length; None: the model's seq_length (its config.json's), else 101
                    target: int | str = 0,  # output to maximise: an index, or a name in model.tasks
                    method: str = 'input',  # 'input': optimise X itself (the paper's); 'softmax': optimise logits, feed softmax over bases
                    n_starts: int = 8,  # random restarts, optimised together as one batch
                    steps: int = 1000,  # optimisation steps
-                   lr: float = 0.05,  # RMSprop learning rate
+                   lr: float = 0.05,  # RMSprop learning rate (torch's RMSprop update, written out: no optimizer object is built)
                    l2: float | None = None,  # lambda of the L2 penalty; None: 0.009 on X for 'input', 0 for 'softmax'
                    seed: int = 0,  # seed of the random starts
                    device=None,  # None: CUDA when available
@@ -94,13 +102,14 @@ def optimize_input(model: nn.Module,  # a model returning logits
         for p, _ in frozen: p.requires_grad_(False)
         try:
             theta = init.to(dev).requires_grad_(True)
-            opt = torch.optim.RMSprop([theta], lr=lr)
+            sq = torch.zeros_like(theta)
             for step in tqdm(range(steps), disable=not verbose, desc='optimize'):
                 y = _first_logits(m, feed(theta), L, length is not None) if step == 0 else m(feed(theta))
                 if step == 0: target = check_target(target, y.shape[1], getattr(model, 'tasks', None))
                 logit = y[:, target]
                 loss = (nn.functional.softplus(-logit) + l2 * theta.pow(2).sum((1, 2))).sum()  # softplus(-z) = -log sigmoid(z)
-                opt.zero_grad(); loss.backward(); opt.step()
+                loss.backward()
+                _rmsprop_step(theta, sq, lr)
                 traj[step] = torch.sigmoid(logit.detach()).cpu()
             with torch.no_grad():
                 x = feed(theta).detach()

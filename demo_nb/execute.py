@@ -25,7 +25,7 @@ MAX_BYTES = 5_000_000
 
 
 FIGURE_CHAPTERS = ('03_saliency', '04_temporal', '05_optimize', '06_plots', '07_dashboard', '07a_render', '07b_views',
-                   '07c_panels', '07d_learning', '10_attribution', '10b_grammar', '10c_variants', '10d_scan', '11_motifs', '12_benchmark',
+                   '07c_panels', '07d_learning', '10_attribution', '10a_fastism', '10b_grammar', '10c_variants', '10d_scan', '11_motifs', '12_benchmark',
                    '13_zoo')
 CHAPTER_MAX_BYTES = 1_500_000
 
