@@ -4,7 +4,8 @@
 
 # %% ../nbs/10a_fastism.ipynb #395ec806
 from __future__ import annotations
-import copy, math
+import contextlib, copy, math
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 import torch
 from torch import nn
@@ -174,7 +175,13 @@ class _Dense:
     def __init__(self, lin: nn.Linear, R_last: torch.Tensor):
         self.C, self.L = R_last.shape[1:]
         self.W = lin.weight.view(-1, self.C, self.L).permute(2, 0, 1).contiguous()  # (L, O, C): column l's weights in one block
-        self.z0, self.R, self.buf = lin(R_last.flatten(1)), R_last.transpose(1, 2).contiguous(), []
+        self.z0, self.R, self.buf, self.size = lin(R_last.flatten(1)), R_last.transpose(1, 2).contiguous(), [], 0
+
+    def empty(self) -> '_Dense':
+        "A buffer of its own that shares these weights and references (one per thread)."
+        d = copy.copy(self)
+        d.buf, d.size = [], 0
+        return d
 
     def add(self, r, n, h, s):
         "Buffer mutants r of sequences n whose last feature columns s..s+W-1 are now h (M, W, C)."
@@ -182,14 +189,14 @@ class _Dense:
         D = h - _take(self.R, n, s, W)
         pos = s[:, None] + torch.arange(W, device=h.device)
         keep = ((pos >= 0) & (pos < self.L)).view(-1)
-        base = sum(len(b[0]) for b in self.buf)
-        row = (torch.arange(len(r), device=h.device) + base).repeat_interleave(W)
+        row = (torch.arange(len(r), device=h.device) + self.size).repeat_interleave(W)
+        self.size += len(r)
         self.buf.append((r, n, D.reshape(-1, self.C)[keep], pos.view(-1)[keep], row[keep]))
 
     def flush(self):
         "(the dense layer's outputs (M, O), mutants r, their sequences n) of the buffer, which is emptied."
         r, n, D, pos, row = (torch.cat(t) for t in zip(*self.buf))
-        self.buf, z = [], self.z0[n]  # indexing copies
+        self.buf, self.size, z = [], 0, self.z0[n]  # indexing copies
         order = pos.argsort()
         cols, counts = torch.unique_consecutive(pos[order], return_counts=True)
         for l, sel in zip(cols.tolist(), order.split(counts.tolist())):
@@ -211,6 +218,28 @@ def _finish(rest: list, y: torch.Tensor, r, n, y0, target, out, bar):
     out[r] = y[:, target] - y0[n]
     if bar is not None: bar.update(len(r))
 
+@contextlib.contextmanager
+def _one_thread():
+    "torch on one thread for the block (the phases run side by side instead), then as it was."
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try: yield
+    finally: torch.set_num_threads(old)
+
+def _climb(ctx, subs, r, c0, geo):
+    "Mutants r of phase c0 up the front: (their sequences n, the last layer's changed columns h (M, w, C), where those start)."
+    front, wins, taps, Rcl, lens, S = ctx
+    n, b, i = subs[r].T
+    q, scale = torch.div(i - c0, S, rounding_mode='floor'), S   # the mutant's shift from c0, in this layer's columns
+    h = F.one_hot(b, 4).to(Rcl[0].dtype)[:, None, :]  # (M, 1, 4): channels last from here on
+    for j, (op, gj, wj) in enumerate(zip(front, geo[0], wins)):
+        if gj is None: h = _apply(op, h) if not isinstance(op, nn.BatchNorm1d) else op(h.transpose(1, 2)).transpose(1, 2); continue
+        a, W, off, w, olo = gj
+        if j in taps: h = _conv_change(op, taps[j], h, a + off + q * scale, Rcl[j], Rcl[j + 1], n, lens[j], olo + q * scale)
+        else: h = _window_layer(op, wj[3], h, a + q * scale, W, off, Rcl[j], n, lens[j])
+        scale //= wj[0]
+    return n, h, geo[1][0] + q * scale
+
 def ism_layers(m: nn.Module,  # the model, in eval mode
                X: torch.Tensor,  # (N, 4, L) one-hot reference sequences
                subs: torch.Tensor,  # (M, 3) substitutions (n, base, position)
@@ -224,34 +253,32 @@ def ism_layers(m: nn.Module,  # the model, in eval mode
     front, back = plan
     R = [X]
     for op in front: R.append(_apply(op, R[-1]))
-    Rcl, lens = [r.transpose(1, 2).contiguous() for r in R], [r.shape[2] for r in R]
     wins = [_window(op) for op in front]
     S = math.prod(w[0] for w in wins if w is not None)
     taps = {j: op.weight.permute(1, 2, 0).reshape(op.in_channels, -1) for j, op in enumerate(front)
             if isinstance(op, nn.Conv1d) and op.stride[0] == 1 and op.groups == 1}
-    dense = _Dense(back[1], R[-1]) if len(back) >= 2 and _is_flatten(back[0]) and isinstance(back[1], nn.Linear) else None
+    ctx = (front, wins, taps, [r.transpose(1, 2).contiguous() for r in R], [r.shape[2] for r in R], S)
+    dense0 = _Dense(back[1], R[-1]) if len(back) >= 2 and _is_flatten(back[0]) and isinstance(back[1], nn.Linear) else None
     budget = max(batch_size, 4096)  # mutants the dense layer takes at once: each column's weights read once per buffer
     out = torch.empty(len(subs), device=X.device)
     phase = subs[:, 2] % S
     order = (phase * X.shape[2] + subs[:, 2]).argsort()
     cuts = torch.searchsorted(phase[order], torch.arange(S + 1, device=X.device)).tolist()
-    for c0 in range(S):
-        geo, (flo, fhi) = _geometry(front, c0)
-        for c in range(cuts[c0], cuts[c0 + 1], batch_size):
-            r = order[c:min(c + batch_size, cuts[c0 + 1])]
-            n, b, i = subs[r].T
-            q, scale = torch.div(i - c0, S, rounding_mode='floor'), S   # the mutant's shift from c0, in this layer's columns
-            h = F.one_hot(b, 4).to(X.dtype)[:, None, :]  # (M, 1, 4): channels last from here on
-            for j, (op, gj, wj) in enumerate(zip(front, geo, wins)):
-                if gj is None: h = _apply(op, h) if not isinstance(op, nn.BatchNorm1d) else op(h.transpose(1, 2)).transpose(1, 2); continue
-                a, W, off, w, olo = gj
-                if j in taps: h = _conv_change(op, taps[j], h, a + off + q * scale, Rcl[j], Rcl[j + 1], n, lens[j], olo + q * scale)
-                else: h = _window_layer(op, wj[3], h, a + q * scale, W, off, Rcl[j], n, lens[j])
-                scale //= wj[0]
-            s = flo + q * scale
-            if dense is None: _finish(back, _spliced(R[-1], h, s, n), r, n, y0, target, out, bar)
-            else:
+    def work(part):  # the phases of `part`, one batch after the other, with a dense buffer of its own
+        with torch.no_grad(): _work(part, None if dense0 is None else dense0.empty())  # grad mode is per thread
+    def _work(part, dense):
+        for c0 in part:
+            geo = _geometry(front, c0)
+            for c in range(cuts[c0], cuts[c0 + 1], batch_size):
+                r = order[c:min(c + batch_size, cuts[c0 + 1])]
+                n, h, s = _climb(ctx, subs, r, c0, geo)
+                if dense is None: _finish(back, _spliced(R[-1], h, s, n), r, n, y0, target, out, bar); continue
                 dense.add(r, n, h, s)
-                if sum(len(b[0]) for b in dense.buf) >= budget: _finish(back[2:], *dense.flush(), y0, target, out, bar)
-    if dense is not None and dense.buf: _finish(back[2:], *dense.flush(), y0, target, out, bar)
+                if dense.size >= budget: _finish(back[2:], *dense.flush(), y0, target, out, bar)
+        if dense is not None and dense.size: _finish(back[2:], *dense.flush(), y0, target, out, bar)
+    phases = [c0 for c0 in range(S) if cuts[c0] < cuts[c0 + 1]]
+    k = min(torch.get_num_threads() if X.device.type == 'cpu' else 1, len(phases))
+    if k <= 1: work(phases)
+    else:  # phases side by side, torch on one thread in each: the same arithmetic per mutant at any thread count
+        with _one_thread(), ThreadPoolExecutor(k) as ex: list(ex.map(work, [phases[t::k] for t in range(k)]))
     return out

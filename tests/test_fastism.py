@@ -130,3 +130,20 @@ def test_recurrent_head_runs_on_spliced_features(cropped):
     S = ism(m, X)
     assert sum(cropped) > 0
     torch.testing.assert_close(S, ism_loop(m, X), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize('name', ['basset', 'global max'])
+def test_same_numbers_at_any_thread_count(name):
+    "Phases run side by side with torch on one thread each: 1, 2 and 3 threads give the same numbers to the bit."
+    m = prepare(name, 100).eval()
+    X = random_onehot(3, 100, seed=5)
+    old = torch.get_num_threads()
+    try:
+        got = []
+        for t in (1, 2, 3):
+            torch.set_num_threads(t)
+            got.append(ism(m, X, batch_size=16))
+            assert torch.get_num_threads() == t  # given back
+    finally: torch.set_num_threads(old)
+    assert torch.equal(got[0], got[1]) and torch.equal(got[0], got[2])
+    torch.testing.assert_close(got[0], ism_loop(m, X), atol=1e-4 * float(got[0].abs().max()), rtol=0)
