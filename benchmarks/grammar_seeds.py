@@ -1,9 +1,10 @@
 """Does a recurrent model learn a motif-grammar rule? Per-epoch validation AUROC over seeds, thread counts and recipes.
 
 Each run trains one architecture on a composite task (positives: motif A, then motif B a fixed gap after A's end;
-negatives: the two in the other order, at other gaps, or one alone; `synthetic_dataset('grammar')`), then asks the model
+negatives: the two in the other order, far apart, or one alone, and in the -near2 tasks also A then B 1-2 bases off
+the gap; `synthetic_dataset("grammar")`), then asks the model
 in silico where the spacing matters: the two consensus sites inserted into random backgrounds at gaps 0-20
-(`spacing_table`), reporting the gap of the largest logit change, its height above the median of the other gaps, and
+(`deepmotif.grammar.spacing_response`), reporting the gap of the largest logit change, its height above the median of the other gaps, and
 the change at the planted gap with the order reversed.
 
     python benchmarks/grammar_seeds.py [--tasks spi1-cebpb] [--archs cnn-rnn rnn] [--seeds 0 1 2 3 4] [--threads 1 2]
@@ -21,15 +22,20 @@ import torch
 from deepmotif.data import synthetic_dataset, train_valid_split, one_hot, motif_by_name
 from deepmotif.models import build_model
 from deepmotif.train import fit, evaluate
-from deepmotif.grammar import spacing_table
+from deepmotif.grammar import spacing_response
 
-TASKS = {  # name: (motif A, motif B, gap after A's end)
-    'spi1-cebpb': ('SPI1', 'CEBPB', 4),  # the tutorial's (demo_nb/03_architectures_compared)
-    'gata1-tal1': ('GATA1', 'TAL1::TCF3', 7),
-    'cebpb-spi1': ('CEBPB', 'SPI1', 10),  # the tutorial's motifs in the other order, at a wider gap
+TASKS = {  # name: (motif A, motif B, gap after A's end, near misses: negatives with A then B up to this many bases off)
+    'spi1-cebpb': ('SPI1', 'CEBPB', 4, 0),  # the tutorial's (demo_nb/03_architectures_compared)
+    'gata1-tal1': ('GATA1', 'TAL1::TCF3', 7, 0),
+    'cebpb-spi1': ('CEBPB', 'SPI1', 10, 0),  # the tutorial's motifs in the other order, at a wider gap
+    # the same three with near misses among the negatives: only the exact spacing separates the classes
+    'spi1-cebpb-near2': ('SPI1', 'CEBPB', 4, 2),
+    'gata1-tal1-near2': ('GATA1', 'TAL1::TCF3', 7, 2),
+    'cebpb-spi1-near2': ('CEBPB', 'SPI1', 10, 2),
 }
-RECIPES = {  # name: fit options (on top of the 'default' preset)
+RECIPES = {  # name: fit options (on top of the 'default' preset; its CNN-RNN rate was 1e-2 until it became 3e-3)
     'default': {},
+    'lr1e-2': dict(lr=1e-2),  # the CNN-RNN's former default
     'lr1e-3': dict(lr=1e-3),
     'lr3e-3': dict(lr=3e-3),
     'lr1e-3-bs32': dict(lr=1e-3, batch_size=32),
@@ -44,32 +50,27 @@ def consensus(name: str) -> str:
     return ''.join('ACGT'[i] for i in ppm.argmax(0))
 
 
-def spacing_response(model, task, n_background=100, max_gap=20):
-    "(peak gap, peak height above the median of the other gaps, change at the planted gap, that change with B before A)."
-    a, b, gap = TASKS[task]
-    A, B = consensus(a), consensus(b)
+def response(model, task, n_background=100, max_gap=20):
+    "`spacing_response` of the model to the task's two consensus sites over random backgrounds."
+    a, b, gap, _ = TASKS[task]
     rng = np.random.default_rng(1)
     X = one_hot([''.join(rng.choice(list('ACGT'), 101)) for _ in range(n_background)])
-    model.eval()
-    fwd = {r['spacing']: r['mean_delta'] for r in spacing_table({'m': model}, X, [A, B], range(max_gap + 1), orientations=('+',))}
-    rev = {r['spacing']: r['mean_delta'] for r in spacing_table({'m': model}, X, [B, A], [gap], orientations=('+',))}
-    peak = max(fwd, key=fwd.get)
-    others = np.median([v for g, v in fwd.items() if g != peak])
-    return peak, fwd[peak] - others, fwd[gap], rev[gap]
+    return spacing_response(model, X, (consensus(a), consensus(b)), gap, range(max_gap + 1))
 
 
 def run(task, arch, recipe, threads, seed, n, epochs):
-    a, b, gap = TASKS[task]
-    data = synthetic_dataset('grammar', n=n, motifs=(a, b), gap=gap, seed=0)
+    a, b, gap, near = TASKS[task]
+    data = synthetic_dataset('grammar', n=n, motifs=(a, b), gap=gap, near=near, seed=0)
     train, valid = train_valid_split(data, 0.1, seed=0)
-    test = synthetic_dataset('grammar', n=1000, motifs=(a, b), gap=gap, seed=1)
+    test = synthetic_dataset('grammar', n=1000, motifs=(a, b), gap=gap, near=near, seed=1)
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     model = build_model(arch)
     t = time.perf_counter()
     hist = fit(model, train, valid, epochs=epochs, seed=seed, verbose=False, **RECIPES[recipe])
     secs = time.perf_counter() - t
-    peak, height, at_gap, rev = spacing_response(model, task)
+    r = response(model, task)
+    peak, height, at_gap, rev = r['peak_gap'], r['peak_height'], r['at_gap'], r['reversed_at_gap']
     return dict(task=task, arch=arch, recipe=recipe, threads=threads, seed=seed, test_auroc=round(evaluate(model, test)['auroc'], 4),
                 best_epoch=hist.best_epoch, epochs_run=len(hist.records), restarts=hist.restarts, at_chance=hist.at_chance,
                 peak_gap=peak, peak_height=round(height, 2), at_gap=round(at_gap, 2), reversed_at_gap=round(rev, 2),
@@ -77,22 +78,27 @@ def run(task, arch, recipe, threads, seed, n, epochs):
 
 
 def learned(r, task):
-    "A run learned the rule: test AUROC >= 0.95 and its in-silico response peaks at the planted gap."
-    return float(r['test_auroc']) >= 0.95 and int(r['peak_gap']) == TASKS[task][2]
+    """A run learned the rule its task teaches: test AUROC >= 0.95 and, in silico, A then B at the planted gap raises the
+    logit at least 2 above B then A (the order). With near misses among the negatives the spacing is taught too: the
+    response must also peak within one base of the planted gap."""
+    _, _, gap, near = TASKS[task]
+    order = float(r['test_auroc']) >= 0.95 and float(r['at_gap']) - float(r['reversed_at_gap']) >= 2
+    return order and (not near or abs(int(r['peak_gap']) - gap) <= 1)
 
 
 def summary(rows):
     groups = {}
     for r in rows: groups.setdefault((r['task'], r['arch'], r['recipe'], int(r['threads'])), []).append(r)
     print('\n| task | arch | recipe | threads | seeds | learned the rule | test AUROC mean ± sd (min) | peak at the planted gap | '
-          'height there, mean | reversed order at that gap, mean | seconds per run, mean |')
-    print('|---|---|---|---:|---|---:|---|---:|---:|---:|---:|')
+          'peak within one base | height there, mean | reversed order at that gap, mean | seconds per run, mean |')
+    print('|---|---|---|---:|---|---:|---|---:|---:|---:|---:|---:|')
     for (task, arch, recipe, threads), rs in sorted(groups.items()):
         auc = np.array([float(r['test_auroc']) for r in rs])
         at = [r for r in rs if int(r['peak_gap']) == TASKS[task][2]]
+        near = [r for r in rs if abs(int(r['peak_gap']) - TASKS[task][2]) <= 1]
         print(f"| {task} | {arch} | {recipe} | {threads} | {' '.join(str(r['seed']) for r in rs)} | "
               f"{sum(learned(r, task) for r in rs)}/{len(rs)} | {auc.mean():.3f} ± {auc.std(ddof=1) if len(rs) > 1 else 0:.3f} ({auc.min():.3f}) | "
-              f"{len(at)}/{len(rs)} | {np.mean([float(r['at_gap']) for r in rs]):.1f} | {np.mean([float(r['reversed_at_gap']) for r in rs]):.1f} | "
+              f"{len(at)}/{len(rs)} | {len(near)}/{len(rs)} | {np.mean([float(r['at_gap']) for r in rs]):.1f} | {np.mean([float(r['reversed_at_gap']) for r in rs]):.1f} | "
               f"{np.mean([float(r['seconds']) for r in rs]):.0f} |")
 
 

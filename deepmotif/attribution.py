@@ -13,7 +13,7 @@ from .data import DeepMotifError, DeepMotifWarning, SeqData, decode, one_hot, di
 from .models import evaluating, CNN, CNNRNN, RNN
 from .core import as_batch, unbatch, check_batch_size, check_output, check_target, target_index
 from .saliency import saliency
-from .fastism import layer_plan, ism_layers, _take, _off
+from .fastism import layer_plan, ism_layers, take_columns, off_sequence
 
 # %% auto #0
 __all__ = ['ATTRIBUTION_METHODS', 'ATTRIBUTIONS', 'ism', 'integrated_gradients', 'deeplift', 'Method', 'method_name',
@@ -159,7 +159,7 @@ def _conv_delta(h, ref, mask, conv, Wt, A_out, n, s):
     if mask is not None: D = D.masked_fill_(mask, 0.)
     Y = (D.view(M * W, -1) @ Wt).view(M, W, k, -1)
     s2 = s + p - span
-    out = _take(A_out, n, s2, W + span)
+    out = take_columns(A_out, n, s2, W + span)
     for t in range(k): out[:, span - t * dil:span - t * dil + W] += Y[:, :, t]
     return out, s2
 
@@ -190,27 +190,27 @@ def _ism_cnn(m, X, subs, y0, target, batch_size, dev, bar, chunk=512):
             sb, n = subs[r], subs[r, 0]
             s = sb[:, 2] + p1 - span1 - c0  # window start, a multiple of S
             lo, hi = c0, c0 + span1 + 1  # rows of the window that differ from the reference
-            h = _take(A[0], n, s, -(-hi // S) * S)
+            h = take_columns(A[0], n, s, -(-hi // S) * S)
             h[:, lo:hi:dil1] += _stem_deltas(conv, X, sb)
             for j, (op, sh) in enumerate(zip(rest, shapes)):
                 if sh[0] == 'same': h = op(h); continue
                 if sh[0] == 'conv':
                     h, s = h[:, lo:hi], s + lo  # only the rows that changed feed the convolution of the change
-                    h, s = _conv_delta(h, _take(A[j], n, s, hi - lo), _off(s, hi - lo, lens[j]), op, taps[j], A[j + 1], n, s)
+                    h, s = _conv_delta(h, take_columns(A[j], n, s, hi - lo), off_sequence(s, hi - lo, lens[j]), op, taps[j], A[j + 1], n, s)
                     lo, hi = 0, h.shape[1]
                     continue
                 st, W = sh[1], h.shape[1]
                 a = int(s[0] % st)  # the same for the whole chunk
                 We = -(-(W + a) // st) * st
                 if a or We != W:  # widen with reference rows so that every pooling window is whole
-                    e = _take(A[j], n, s - a, We)
+                    e = take_columns(A[j], n, s - a, We)
                     e[:, a:a + W] = h
                     h, s, lo, hi = e, s - a, lo + a, hi + a
-                mask = _off(s, We, lens[j])
+                mask = off_sequence(s, We, lens[j])
                 if mask is not None: h = h.masked_fill(mask, -torch.inf)
                 h = h.view(len(h), We // st, st, -1).amax(2)
                 s, lo, hi = torch.div(s, st, rounding_mode='floor'), lo // st, (hi - 1) // st + 1
-            W, mask = h.shape[1], _off(s, h.shape[1], lens[-1])
+            W, mask = h.shape[1], off_sequence(s, h.shape[1], lens[-1])
             inside = (h if mask is None else h.masked_fill(mask, -torch.inf)).amax(1)
             outside = torch.maximum(pre[n, :, s.clamp(0, lens[-1])], suf[n, :, (s + W).clamp(0, lens[-1])])
             out[r] = _logit(m.head(m.dropout(torch.maximum(inside, outside))), target) - y0[n]
@@ -304,7 +304,7 @@ def _ism_recurrent(m, X, subs, y0, target, batch_size, dev, bar, rows=1024):
         s, n, M = subs[ids], subs[ids, 0], len(ids)
         start = s[:, 2] + p - span  # the mutant's first changed feature column
         if stem is not None:
-            win = _take(Z1t, n, start, k)
+            win = take_columns(Z1t, n, start, k)
             win[:, ::dil] += _stem_deltas(conv, X, s)
             for op in rest: win = op(win)  # elementwise (checked by _recurrent_ok): any layout will do
         else: win = _mutate(X, s)[torch.arange(M, device=dev), :, s[:, 2]][:, None]

@@ -4,10 +4,12 @@
 
 # %% ../nbs/07_dashboard.ipynb #b480fe38
 from __future__ import annotations
-import html, os
+import html, os, threading
+from concurrent.futures import ThreadPoolExecutor, wait as _wait_all
 from pathlib import Path
 from contextlib import contextmanager
 import numpy as np
+import torch
 from torch import nn
 import ipywidgets as W
 from .core import DeepMotifError, task_names, atomic_write
@@ -17,11 +19,12 @@ from .optimize import METHODS, optimize_input, optimize_method
 from .render import WIDTH, DPI, MODEL_COLORS, CurvesFigure, optimized_logo_png, trajectory_png, png_bytes, stack_pngs, png_pixels
 from .views import (View, OptimizedView, MotifView, PANELS, LABEL_FILTERS, PREDICTION_FILTERS, is_recurrent,
                              ViewSet, resolve, passing, neighbour, check_choice, panel_pngs, save_html, save_png,
-                             VariantView, SpacingView, MENU, menu_kind, targeting, outputs_of, ZOOM_FROM, check_region)
+                             VariantView, SpacingView, MENU, menu_kind, targeting, outputs_of, ZOOM_FROM, check_region, error_text)
 from .learning import learning_snapshot, learning_png
 
 # %% auto #0
-__all__ = ['Dashboard', 'SaliencyViewer', 'TemporalViewer', 'OptimizedInputViewer', 'LivePlot', 'WatchLearning']
+__all__ = ['under_jupyter_server', 'Dashboard', 'SaliencyViewer', 'TemporalViewer', 'OptimizedInputViewer', 'LivePlot',
+           'WatchLearning']
 
 # %% ../nbs/07_dashboard.ipynb #073f31b0
 from .panels import StatusLine, Viewer, shows_state  # the widgets' building blocks, from the panels chapter
@@ -243,8 +246,74 @@ def _target_value(vs: ViewSet, index: int):
     tasks = getattr(vs.models[ref], 'tasks', None) if ref else None
     return tasks[index] if tasks else index
 
+# %% ../nbs/07_dashboard.ipynb #ee83e145
+def under_jupyter_server() -> bool:
+    "Whether this process is a kernel started by a Jupyter server (JupyterLab, Notebook), which sets JPY_SESSION_NAME."
+    return 'JPY_SESSION_NAME' in os.environ
+
+class _Filling:
+    "A dashboard's class-optimization panels computed by one background thread and filled in as each model's finishes."
+    _where = ''
+
+    def _fill_in(self, pending: list):
+        "Queue the optimized inputs of `pending` models (for the shown output) that are not queued yet."
+        if not pending: return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix='deepmotif-dashboard')
+            self._threads_after = torch.get_num_threads()  # what the worker gives back after each job (read here, outside any block)
+        for n in pending:
+            key = (n, self.viewset.target_of(n))
+            if key not in self._jobs: self._jobs[key] = self._pool.submit(self._optimize, n)
+
+    def _optimize(self, n: str):
+        "In the worker: optimize and draw model `n`'s input (on the dashboard's CPU threads), then show it."
+        k = self.viewset.threads
+        try:
+            if k: torch.set_num_threads(k)  # torch's count is shared by the threads: set and given back here, in the worker
+            self.viewset.optimized_png(n)
+        except Exception as e: problem = f'{n}: class optimization failed: {error_text(e)}'
+        else: problem = None
+        finally:
+            if k: torch.set_num_threads(self._threads_after)
+        with self._lock:
+            if problem: self.headers[n].say(problem); self.status.say(problem, 'warning')
+            elif self.viewset.has_optimized(n) and 'optimized' in self.panels:
+                image = self.optimized_images[n]
+                image.value, image.layout.display = self.viewset.optimized_png(n), None
+            self._say_where(finished=n)
+        self._show_state()
+        return problem
+
+    def _problem(self, n: str) -> str | None:
+        "Why model `n`'s class optimization (for the shown output) failed in the worker; None when it did not (or runs)."
+        job = self._jobs.get((n, self.viewset.target_of(n)))
+        return job.result() if job is not None and job.done() else None
+
+    @property
+    def filling(self) -> list:
+        "Names of the models whose optimized input is still being computed."
+        return sorted({n for (n, _), f in self._jobs.items() if not f.done()}, key=self.names.index)
+
+    def _say_where(self, finished: str | None = None):  # a model whose job is ending (its future is not done yet)
+        "The line under the controls: the sequence shown, and what is still being computed."
+        busy = [n for n in self.filling if n != finished]
+        self.info.value = self._where + (f' &middot; <i>class optimization of {html.escape(", ".join(busy))} in progress</i>' if busy else '')
+
+    def wait(self, timeout: float | None = None):
+        "Block until every panel is drawn (class optimization filled in); returns the dashboard."
+        _wait_all(list(self._jobs.values()), timeout=timeout)
+        return self
+
+    def picture(self) -> bytes | None:
+        "PNG bytes of what the dashboard shows, every panel filled in (waits for class optimization)."
+        self.wait()
+        return self._picture_now()
+
+    def _picture_now(self) -> bytes | None:
+        with self._lock: return Viewer.picture(self)
+
 # %% ../nbs/07_dashboard.ipynb #eb2d2f88
-class Dashboard(_State, _Navigation):
+class Dashboard(_Filling, _State, _Navigation):
     "Input logo, saliency, temporal scores and optimized inputs of several models on one position axis, one sequence at a time."
     def __init__(self,
                  models: dict,  # name -> trained model, e.g. {'cnn': ..., 'rnn': ..., 'cnn-rnn': ...}
@@ -259,6 +328,7 @@ class Dashboard(_State, _Navigation):
                  threads: int | None = 1,  # CPU threads for the computations (restored after); None: torch's setting
                  target: int | str = 0,  # the output shown of models with several (an index or a task name); a model with one shows it
                  region: tuple | None = None,  # (start, end) of the positions shown; None: all up to 300 bp, else the window around the strongest importance
+                 progressive: bool | None = None,  # draw first, fill class optimization in from a background thread; None: under a Jupyter server
                 ):
         self.viewset = vs = ViewSet(models, data, panels=panels, opt_steps=opt_steps, opt_starts=opt_starts, threshold=threshold,
                                     width=width, dpi=dpi, device=device, threads=threads, target=target, region=region)
@@ -266,6 +336,8 @@ class Dashboard(_State, _Navigation):
         _check_target(vs, target)
         self.models, self.data, self.names, self.problems, self.panels = vs.models, vs.data, vs.names, vs.problems, vs.panels
         self._hold, self._dirty, self._drawn_input, self._region, self._placing = 0, False, None, (0, data.length), False
+        self._progressive = under_jupyter_server() if progressive is None else bool(progressive)
+        self._lock, self._jobs, self._pool = threading.RLock(), {}, None
         self._build(kind)
         with self.status.action(): self._refresh()
 
@@ -303,9 +375,13 @@ class Dashboard(_State, _Navigation):
         self._handler(follow=False)(change)
 
     def _refresh(self):
-        "Redraw every panel for the current controls."
+        "Redraw every panel for the current controls (progressive: class optimization not done yet is left to the worker)."
+        with self._lock: self._redraw()
+
+    def _redraw(self):
         i, show = self.index, [n for n in self.names if self.show[n].value]
-        out = panel_pngs(self.viewset, i, self.kind_select.value, show)
+        out = panel_pngs(self.viewset, i, self.kind_select.value, show, wait=not self._progressive)
+        self._fill_in(out['pending'])
         self._region = out['region']
         if tuple(self.region_slider.value) != self._region:  # the window shown, without fixing it
             self._placing = True
@@ -318,14 +394,15 @@ class Dashboard(_State, _Navigation):
         if 'compare' in out: self.compare_image.value = out['compare']
         for n in self.names:
             self.boxes[n].layout.display = None if self.show[n].value else 'none'
-            self.headers[n].say(out['messages'].get(n) or out['notes'].get(n, ''))  # a model at chance says so in its header
+            self.headers[n].say(out['messages'].get(n) or self._problem(n) or out['notes'].get(n, ''))  # a model at chance says so in its header
             for k, image in (('model', self.model_images[n]), ('tasks', self.tasks_images[n]), ('optimized', self.optimized_images[n])):
                 image.layout.display = None if (k, n) in out else 'none'
                 if (k, n) in out and image.value != out[(k, n)]: image.value = out[(k, n)]
         if out['messages'] and not self.message: self.status.say('; '.join(out['messages'].values()), 'warning')
         P = self.passing()
         where = f'{int(np.searchsorted(P, i)) + 1} of {len(P)} passing the filters' if i in P else 'outside the filters'
-        self.info.value = f'<b>{html.escape(self.data.ids[i])}</b> &middot; sequence {i} of {len(self.data)} &middot; {where}'
+        self._where = f'<b>{html.escape(self.data.ids[i])}</b> &middot; sequence {i} of {len(self.data)} &middot; {where}'
+        self._say_where()
 
 # %% ../nbs/07_dashboard.ipynb #1056dd6f
 class SaliencyViewer(Dashboard):

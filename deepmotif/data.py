@@ -604,12 +604,15 @@ def _single_record(rng, length, target, decoy, positive, matched):
     return seq, sites, control
 
 # %% ../nbs/00_data.ipynb #f0215513
-def _grammar_record(rng, length, a, b, gap, positive):
+def _grammar_record(rng, length, a, b, gap, positive, near=0):
     "One sequence of the `grammar` task and its sites."
     seq = _random_dna(rng, length)
     (ida, pa), (idb, pb) = a, b
     wa, wb = pa.shape[1], pb.shape[1]
-    kind = 'ab' if positive else rng.choice(['a', 'b', 'ba', 'far'])
+    kind = 'ab' if positive else rng.choice(['a', 'b', 'ba', 'far'] + ['near'] * bool(near))
+    if kind == 'near':  # order right, spacing 1..near bases off
+        offs = [d for d in range(-near, near + 1) if d and gap + d >= 0]
+        kind, gap = 'ab', gap + int(rng.choice(offs))
     if kind in ('ab', 'ba'):
         first, second = ((ida, pa), (idb, pb)) if kind == 'ab' else ((idb, pb), (ida, pa))
         total = first[1].shape[1] + gap + second[1].shape[1]
@@ -634,20 +637,22 @@ def synthetic_dataset(task: str = 'single',  # 'single': positives carry one pla
                       length: int = 101,  # sequence length
                       motifs: Sequence[str] | None = None,  # TF names or JASPAR ids; single: (target, decoy), grammar: (A, B)
                       gap: int = 4,  # grammar: bases between the end of A and the start of B
+                      near: int = 0,  # grammar: also negatives with A then B at a gap 1..near bases off (0: none)
                       matched: bool = False,  # single: negatives carry the target's letters shuffled (same composition)
                       seed: int = 0,  # seed of everything random
                      ) -> SeqData:
     "Random DNA with planted JASPAR motif instances; the planted sites are in `meta['sites']`."
     if task not in ('single', 'grammar'): raise DeepMotifError(f"task = {task!r}; must be 'single' or 'grammar'")
     if n < 2: raise DeepMotifError(f"n = {n}; must be at least 2")
+    if near < 0 or near != int(near): raise DeepMotifError(f"near = {near!r}; must be a whole number >= 0")
     motifs = list(motifs or (('CTCF', 'GATA1') if task == 'single' else ('SPI1', 'CEBPB')))
     a, b = (motif_by_name(m) for m in motifs[:2])
-    need = a[1].shape[1] + b[1].shape[1] + (3 * gap + 10 if task == 'grammar' else 0) + 1
+    need = a[1].shape[1] + b[1].shape[1] + (3 * gap + 10 + near if task == 'grammar' else 0) + 1
     if length < need: raise DeepMotifError(f"length = {length}; must be at least {need} for these motifs")
     rng = np.random.default_rng(seed)
     labels = np.array([1] * (n // 2) + [0] * (n - n // 2))
     rng.shuffle(labels)
-    recs = [(_single_record(rng, length, a, b, bool(l), matched) if task == 'single' else _grammar_record(rng, length, a, b, gap, bool(l)) + (None,))
+    recs = [(_single_record(rng, length, a, b, bool(l), matched) if task == 'single' else _grammar_record(rng, length, a, b, gap, bool(l), int(near)) + (None,))
             for l in labels]
     meta = {'task': task, 'motifs': {a[0]: a[1], b[0]: b[1]}, 'target': a[0], 'sites': [r[1] for r in recs],
             'controls': [r[2] for r in recs]}

@@ -12,7 +12,7 @@ from torch import nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['LayerPlan', 'layer_plan', 'ism_layers']
+__all__ = ['LayerPlan', 'layer_plan', 'take_columns', 'off_sequence', 'ism_layers']
 
 # %% ../nbs/10a_fastism.ipynb #bfd3227c
 def _chain(model: nn.Module) -> list | None:
@@ -124,13 +124,13 @@ def _geometry(front: list, i: int):
         lo, hi = olo, ohi
     return g, (lo, hi)
 
-def _take(A: torch.Tensor, n: torch.Tensor, s: torch.Tensor, W: int) -> torch.Tensor:
+def take_columns(A: torch.Tensor, n: torch.Tensor, s: torch.Tensor, W: int) -> torch.Tensor:
     "Columns s..s+W-1 of A[n] (A: (N, L, C)) per mutant as (M, W, C) in one index_select (fresh memory); columns off the sequence are clamped (masked by the caller)."
     N, L, C = A.shape
     pos = (s[:, None] + torch.arange(W, device=A.device)).clamp_(0, L - 1)
     return A.reshape(N * L, C).index_select(0, (pos + (n * L)[:, None]).view(-1)).view(len(n), W, C)
 
-def _off(s: torch.Tensor, W: int, L: int):
+def off_sequence(s: torch.Tensor, W: int, L: int):
     "Mask (M, W, 1) of the columns of windows s..s+W-1 that lie off a length-L sequence, or None when none does."
     if bool(s.min() >= 0) and bool(s.max() + W <= L): return None
     pos = s[:, None] + torch.arange(W, device=s.device)
@@ -142,19 +142,19 @@ def _conv_change(conv: nn.Conv1d, taps: torch.Tensor, h, s, Rin, Rout, n, lens, 
     M, w, _ = h.shape
     k, dil = conv.kernel_size[0], conv.dilation[0]
     span = dil * (k - 1)
-    D = h - _take(Rin, n, s, w)
-    off = _off(s, w, lens)
+    D = h - take_columns(Rin, n, s, w)
+    off = off_sequence(s, w, lens)
     if off is not None: D = D.masked_fill(off, 0.)
     Y = (D.reshape(M * w, -1) @ taps).view(M, w, k, -1)
-    out = _take(Rout, n, olo_s, w + span)  # (M, w + span, F), fresh memory: added to in place
+    out = take_columns(Rout, n, olo_s, w + span)  # (M, w + span, F), fresh memory: added to in place
     for t in range(k): out[:, span - t * dil:span - t * dil + w] += Y[:, :, t]
     return out
 
 def _window_layer(op, fill, h, s, W, off, Rin, n, L):
     "A windowed layer recomputed on its window of width W at s: the reference's columns, the changed ones h spliced in at `off`, `fill` off the sequence."
-    x = _take(Rin, n, s, W)  # fresh memory: the change is spliced in place
+    x = take_columns(Rin, n, s, W)  # fresh memory: the change is spliced in place
     x[:, off:off + h.shape[1]] = h
-    out = _off(s, W, L)
+    out = off_sequence(s, W, L)
     if out is not None: x = x.masked_fill(out, fill)
     if isinstance(op, (nn.MaxPool1d, nn.AvgPool1d)) and _one(op.kernel_size) == _one(op.stride) and _one(getattr(op, 'dilation', 1)) == 1:
         x = x.view(x.shape[0], -1, _one(op.stride), x.shape[2])  # whole, disjoint windows: reduce them in place, channels last
@@ -186,7 +186,7 @@ class _Dense:
     def add(self, r, n, h, s):
         "Buffer mutants r of sequences n whose last feature columns s..s+W-1 are now h (M, W, C)."
         W = h.shape[1]
-        D = h - _take(self.R, n, s, W)
+        D = h - take_columns(self.R, n, s, W)
         pos = s[:, None] + torch.arange(W, device=h.device)
         keep = ((pos >= 0) & (pos < self.L)).view(-1)
         row = (torch.arange(len(r), device=h.device) + self.size).repeat_interleave(W)

@@ -16,7 +16,7 @@ from .train import predict_logits
 
 # %% auto #0
 __all__ = ['COLUMNS', 'motif_matrix', 'Perturbation', 'marginalize', 'space', 'ablate', 'spacing_table', 'best_spacing',
-           'write_spacing', 'plot_spacing', 'background_sequences', 'spacing_report']
+           'write_spacing', 'spacing_response', 'plot_spacing', 'background_sequences', 'spacing_report']
 
 # %% ../nbs/10b_grammar.ipynb #df69b57d
 _CONSENSUS = re.compile(r'^[ACGTN]+$', re.I)
@@ -270,6 +270,28 @@ def write_spacing(out_dir,  # folder to write spacing.tsv into (created if missi
             w.writerow(COLUMNS)
             for r in rows: w.writerow([f'{r[c]:.6g}' if isinstance(r[c], float) else r[c] for c in COLUMNS])
     return atomic_write(Path(out_dir) / 'spacing.tsv', write)
+
+# %% ../nbs/10b_grammar.ipynb #faa5e541
+def spacing_response(model: nn.Module,  # returns logits (N, n_outputs)
+                     X,  # (N, 4, L) background sequences
+                     motifs: Sequence,  # (A, B): the pair, in the trained order
+                     gap: int,  # the trained gap (bases between the end of A and the start of B)
+                     spacings: Sequence[int] = range(21),  # gaps of the curve (`gap` is added if missing)
+                     *, target: int = 0,  # the output read
+                     batch_size: int = 256,  # sequences per forward pass
+                     device=None,  # None: CUDA when available
+                    ) -> dict:  # peak_gap, peak_height, at_gap, gap_height, reversed_at_gap
+    "Where a model's response to A then B peaks over the gaps, its height there and at `gap`, and the rise at `gap` with B first."
+    if isinstance(motifs, str) or len(motifs) != 2: raise DeepMotifError(f"motifs = {motifs!r}; expected a pair (A, B)")
+    gap = check_int(gap, 'gap', 0)
+    gaps = sorted(set(_flat(spacings)) | {gap})
+    if len(gaps) < 2: raise DeepMotifError(f"spacings = {spacings!r}; need a gap besides {gap} to compare with")
+    kw = dict(orientations=('+',), target=target, batch_size=batch_size, device=device)
+    fwd = {r['spacing']: r['mean_delta'] for r in spacing_table({'m': model}, X, list(motifs), gaps, **kw)}
+    rev = spacing_table({'m': model}, X, list(motifs)[::-1], [gap], **kw)[0]['mean_delta']
+    peak = max(fwd, key=fwd.get)  # the first of equal peaks
+    def above(g): return fwd[g] - float(np.median([v for k, v in fwd.items() if k != g]))
+    return dict(peak_gap=peak, peak_height=above(peak), at_gap=fwd[gap], gap_height=above(gap), reversed_at_gap=rev)
 
 # %% ../nbs/10b_grammar.ipynb #9825fef0
 def plot_spacing(rows: list[dict],  # from spacing_table

@@ -10,7 +10,7 @@ import numpy as np
 from torch import nn
 import ipywidgets as W
 from .core import DeepMotifError
-from .render import WIDTH, DPI, motif_logos_png, motif_table_html, png_pixels, stack_pngs, text_png
+from .render import WIDTH, DPI, DRAWING, motif_logos_png, motif_table_html, png_pixels, stack_pngs, text_png
 from .views import (MotifView, error_text, VariantSet, check_variant_choice, variant_view, variant_png,
                              SpacingView, GrammarSet, spacing_view, spacing_view_png)
 
@@ -88,10 +88,14 @@ class Viewer:
         "PNG bytes of what the viewer shows now: caption, text and visible images stacked; None when it shows nothing."
         return widget_png(self.widget, self.caption())
 
+    def _picture_now(self) -> bytes | None:
+        "The picture of what is drawn at this moment; a viewer that fills panels in later shows what it has (and updates it)."
+        return self.picture()
+
     def _repr_mimebundle_(self, **kwargs):
         "The widget view, and the picture as `image/png` for frontends that cannot run the widget."
         data = self.widget._repr_mimebundle_(**kwargs)
-        png = self.picture()
+        png = self._picture_now()
         if png: data['image/png'] = base64.b64encode(png).decode()
         return data
 

@@ -4,14 +4,14 @@
 
 # %% ../nbs/07a_render.ipynb #e605e490
 from __future__ import annotations
-import html, io
+import html, io, threading
 import numpy as np
 from .data import ALPHABET
 from .plots import BASE_COLORS, logo_matrix, plot_logo, saliency_to_matrix, plot_saliency, plot_temporal
 
 # %% auto #0
-__all__ = ['WIDTH', 'DPI', 'LEFT', 'RIGHT', 'MODEL_COLORS', 'UNSIGNED', 'label_from', 'agg_figure', 'stacked_figure', 'png_bytes',
-           'figure_png', 'png_pixels', 'stack_pngs', 'text_png', 'Blit', 'Letters', 'Sites', 'InputFigure',
+__all__ = ['WIDTH', 'DPI', 'LEFT', 'RIGHT', 'MODEL_COLORS', 'DRAWING', 'UNSIGNED', 'label_from', 'agg_figure', 'stacked_figure',
+           'png_bytes', 'figure_png', 'png_pixels', 'stack_pngs', 'text_png', 'Blit', 'Letters', 'Sites', 'InputFigure',
            'ModelFigure', 'CompareFigure', 'optimized_png', 'OverviewFigure', 'VariantFigure', 'spacing_png',
            'optimized_logo_png', 'trajectory_png', 'motif_logos_png', 'motif_table_html', 'CurvesFigure']
 
@@ -33,6 +33,8 @@ def label_from(fig, start: int) -> None:
         if len(ticks) and ax.get_xlim()[0] == -0.5:
             ticks = ticks[(ticks >= 0) & (ticks <= ax.get_xlim()[1])]
             ax.set_xticks(ticks); ax.set_xticklabels((ticks + start).astype(int))
+
+DRAWING = threading.RLock()  # held while a figure is made or drawn: matplotlib's fonts and text caches are shared by every figure
 
 def agg_figure(width: float,  # inches
                height: float,  # inches
@@ -69,8 +71,10 @@ def png_bytes(rgba: np.ndarray) -> bytes:  # (H, W, 4) or (H, W, 3) pixels
 
 def figure_png(fig) -> bytes:
     "PNG bytes of a whole figure, drawn in full."
-    fig.canvas.draw()
-    return png_bytes(np.asarray(fig.canvas.buffer_rgba()))
+    with DRAWING:
+        fig.canvas.draw()
+        rgba = np.ascontiguousarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])  # copied while the lock is held
+    return png_bytes(rgba)
 
 # %% ../nbs/07a_render.ipynb #3ee81229
 def png_pixels(png: bytes) -> np.ndarray:  # PNG bytes
@@ -92,6 +96,9 @@ def text_png(lines: list,  # lines of plain text, top to bottom
              size: float = 10,  # font size, points
             ) -> bytes:
     "PNG of `lines` of text, left-aligned at the figures' margin, `width` pixels wide."
+    with DRAWING: return _text_png(lines, width, dpi, size)
+
+def _text_png(lines, width, dpi, size):
     line = size * 1.5 / 72  # inches per line
     fig = agg_figure(width / dpi, line * len(lines) + 0.1, dpi)
     for k, t in enumerate(lines):
@@ -118,20 +125,22 @@ class Blit:
     def png(self) -> bytes:
         "The figure as PNG bytes."
         canvas = self.fig.canvas
-        if self.background is None:
-            canvas.draw()
-            self.background = canvas.copy_from_bbox(self.fig.bbox)
-        else: canvas.restore_region(self.background)
-        for a in self.artists:
-            if a.get_visible(): self.fig.draw_artist(a)
-        return png_bytes(np.asarray(canvas.buffer_rgba()))
+        with DRAWING:
+            if self.background is None:
+                canvas.draw()
+                self.background = canvas.copy_from_bbox(self.fig.bbox)
+            else: canvas.restore_region(self.background)
+            for a in self.artists:
+                if a.get_visible(): self.fig.draw_artist(a)
+            rgba = np.ascontiguousarray(np.asarray(canvas.buffer_rgba())[..., :3])  # copied while the lock is held
+        return png_bytes(rgba)
 
 # %% ../nbs/07a_render.ipynb #ae0c9aae
 def _glyph(letter: str):
     "Outline of `letter` in bold sans, scaled to the unit square: (vertices, codes)."
     from matplotlib.textpath import TextPath
     from matplotlib.font_manager import FontProperties
-    p = TextPath((0, 0), letter, size=1, prop=FontProperties(family='DejaVu Sans', weight='bold'))
+    with DRAWING: p = TextPath((0, 0), letter, size=1, prop=FontProperties(family='DejaVu Sans', weight='bold'))
     ext = p.get_extents()
     return (p.vertices - [ext.x0, ext.y0]) / [ext.width, ext.height], p.codes
 

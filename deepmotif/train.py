@@ -119,7 +119,7 @@ PRESETS = {
     'paper': dict(epochs=50, lr=1e-2, batch_size=256, clip=5.0, lr_step=10, lr_gamma=0.5, patience=None,
                   weight_decay=0.0, weight_decay_after=0.0, restarts=0, restart_below=0.75),
 }
-DEFAULT_LR = {'cnn': 1e-3, 'rnn': 1e-2, 'cnn-rnn': 1e-2}  # the 'default' preset's learning rate per architecture
+DEFAULT_LR = {'cnn': 1e-3, 'rnn': 1e-2, 'cnn-rnn': 3e-3}  # the 'default' preset's learning rate per architecture
 DEFAULT_LR_STEP = {'cnn': 10, 'rnn': 20, 'cnn-rnn': 10}  # the 'default' preset's epochs between halvings of the rate
 DEFAULT_WEIGHT_DECAY = {'cnn': 0.0, 'rnn': 1e-3, 'cnn-rnn': 0.0}  # the 'default' preset's Adam weight decay per architecture
 

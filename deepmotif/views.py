@@ -4,7 +4,7 @@
 
 # %% ../nbs/07b_views.ipynb #27e60528
 from __future__ import annotations
-import base64, html, io, os, re
+import base64, copy, html, io, os, re, threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
@@ -18,7 +18,7 @@ from .saliency import KINDS, saliency, saliency_kind, position_importance
 from .attribution import ATTRIBUTION_METHODS, method_name
 from .optimize import optimize_input
 from .render import (WIDTH, DPI, MODEL_COLORS, InputFigure, ModelFigure, CompareFigure, VariantFigure, optimized_png,
-                              png_bytes, spacing_png, OverviewFigure, label_from, stack_pngs)
+                              DRAWING, png_bytes, spacing_png, OverviewFigure, label_from, stack_pngs)
 from .genome import Genome
 from .variants import VariantEffects, VariantSaliency, read_variants, variant_effects, variant_saliency
 from .grammar import spacing_table
@@ -79,12 +79,16 @@ def error_text(e: Exception) -> str:
 
 @contextmanager
 def _torch_threads(n: int | None):  # CPU threads; None: leave the setting alone
-    "Run a block with torch using `n` CPU threads, then restore the previous number."
+    """Run a block with torch using `n` CPU threads, then restore the previous number. Only in the main thread: torch's
+    count is shared by every thread, so a worker (the dashboard's) sets it around its whole job and gives back the
+    number the main thread had, instead of a number read while some block of the main thread ran."""
+    if not n or threading.current_thread() is not threading.main_thread():
+        yield
+        return
     old = torch.get_num_threads()
-    if n: torch.set_num_threads(n)
+    torch.set_num_threads(n)
     try: yield
-    finally:
-        if n: torch.set_num_threads(old)
+    finally: torch.set_num_threads(old)
 
 # %% ../nbs/07b_views.ipynb #4759a3a6
 def _check_model_dict(models):
@@ -128,6 +132,11 @@ def _temporal_or_note(model: nn.Module, x: torch.Tensor, device, target: int = 0
     try: return temporal_scores(model, x, device=device, target=target)
     except DeepMotifError as e: return f'no temporal scores: {e}'
 
+def _copy(model: nn.Module) -> nn.Module:
+    "A copy of `model` to optimize an input on; the model itself when it cannot be copied (optimize_input gives back its mode)."
+    try: return copy.deepcopy(model)
+    except Exception: return model
+
 class ViewSet:
     "Models and the sequences they are shown on, with their views, predictions and optimized inputs computed once."
     def __init__(self,
@@ -152,13 +161,26 @@ class ViewSet:
         self.problems = {n: msg for n, m in self.models.items() if (msg := _length_problem(n, m, data.length))}
         self.usable = [n for n in self.names if n not in self.problems]
         self.memo, self.figures, self._ids = {}, {}, {}
+        self._lock, self._running = threading.Lock(), {}  # memo keys being computed -> an Event set when done
         for i, sid in enumerate(data.ids): self._ids.setdefault(sid, i)
 
     def memoised(self, key, compute):
-        "compute() under the thread limit, once per `key`."
-        if key not in self.memo:
-            with _torch_threads(self.threads): self.memo[key] = compute()
-        return self.memo[key]
+        "compute() under the thread limit, once per `key`; a key another thread is computing is waited for, not computed again."
+        if '_lock' not in vars(self): self._lock, self._running = threading.Lock(), {}  # the sets that borrow this method
+        lock, running = self._lock, self._running
+        while True:
+            with lock:
+                if key in self.memo: return self.memo[key]
+                done = running.get(key)
+                if done is None: running[key] = done = threading.Event(); break
+            done.wait()  # then the value is there, or the other thread failed and this one tries
+        try:
+            with _torch_threads(getattr(self, 'threads', None)): value = compute()
+            with lock: self.memo[key] = value
+            return value
+        finally:
+            with lock: del running[key]
+            done.set()
 
     def n_outputs(self, model: str) -> int:
         "How many outputs `model` has (its output on the first sequence, checked once)."
@@ -203,10 +225,21 @@ class ViewSet:
         return self.memoised(('predictions', model, t), lambda: predict(self.models[model], self.data.X, device=self.device, target=t))
 
     def optimized(self, model: str):
-        "optimize_input(model) of the shown output for these sequences' length, computed once."
+        "optimize_input(model) of the shown output for these sequences' length, computed once (on a copy of the model, so that other views can run beside it)."
         t = self.target_of(model)
         return self.memoised(('optimized', model, t), lambda: optimize_input(
-            self.models[model], length=self.data.length, steps=self.opt_steps, n_starts=self.opt_starts, device=self.device, target=t))
+            _copy(self.models[model]), length=self.data.length, steps=self.opt_steps, n_starts=self.opt_starts, device=self.device, target=t))
+
+    def optimized_png(self, model: str) -> bytes:
+        "The optimized-input panel of `model` for the shown output, drawn once."
+        def draw():
+            res = self.optimized(model)
+            with DRAWING: return optimized_png(res.ppm, model, self.opt_steps, float(res.scores.max()), self.width, self.dpi, task=self.task(model))
+        return self.memoised(('optimized png', model, self.target_of(model)), draw)
+
+    def has_optimized(self, model: str) -> bool:
+        "Whether the optimized-input panel of `model` for the shown output is drawn already."
+        return ('optimized png', model, self.target_of(model)) in self.memo
 
 # %% ../nbs/07b_views.ipynb #6c6b4d5c
 def resolve(vs: ViewSet, seq) -> int:  # an index or an id
@@ -301,7 +334,7 @@ def _windowed(vs: ViewSet, key, make, a: int):
         label_from(f.fig, a); f.blit.invalidate(); vs.figures[(key, 'start')] = a
     return f
 
-def _model_pngs(vs: ViewSet, out: dict, n: str, i: int, kind: str, region: tuple):
+def _model_pngs(vs: ViewSet, out: dict, n: str, i: int, kind: str, region: tuple, wait: bool = True):
     "Add model `n`'s panels of sequence `i` (positions `region`) to `out`; return its per-position importance over the whole input."
     v, (a, b) = vs.view(n, i, kind), region
     if {'saliency', 'temporal'} & set(vs.panels):
@@ -309,18 +342,19 @@ def _model_pngs(vs: ViewSet, out: dict, n: str, i: int, kind: str, region: tuple
         note = chance_note(vs.models[n])
         if note: text, color = f'{text}   {note.upper()}', '#777777'  # a model that learned nothing is not explained as if it had
         T = None if v.temporal is None else v.temporal[0][:, a:b]
-        fig = _windowed(vs, (n, b - a), lambda: _model_figure(vs, n, b - a), a)
-        out[('model', n)] = fig.draw(vs.data.X[i][:, a:b], v.saliency[0][:, a:b], T, text, color, v.kind, v.temporal_note)
+        with DRAWING:
+            fig = _windowed(vs, (n, b - a), lambda: _model_figure(vs, n, b - a), a)
+            out[('model', n)] = fig.draw(vs.data.X[i][:, a:b], v.saliency[0][:, a:b], T, text, color, v.kind, v.temporal_note)
     if 'compare' in vs.panels and vs.n_outputs(n) > 1:  # the tasks compared: which factor this sequence drives, and where
         ti = vs.task_importances(n, i, kind)
-        fig = _windowed(vs, ('<tasks>', n, b - a), lambda: CompareFigure(
-            list(ti), [MODEL_COLORS[k % len(MODEL_COLORS)] for k in range(len(ti))], b - a, vs.width, vs.dpi), a)
         title = f'{n}: tasks compared, importance of each output scaled to its maximum; ' + ', '.join(f'p({t}) = {p:.3f}' for t, (_, p) in ti.items())
-        out[('tasks', n)] = fig.draw({t: imp[a:b] for t, (imp, _) in ti.items()}, title=title[:200])
+        with DRAWING:
+            fig = _windowed(vs, ('<tasks>', n, b - a), lambda: CompareFigure(
+                list(ti), [MODEL_COLORS[k % len(MODEL_COLORS)] for k in range(len(ti))], b - a, vs.width, vs.dpi), a)
+            out[('tasks', n)] = fig.draw({t: imp[a:b] for t, (imp, _) in ti.items()}, title=title[:200])
     if 'optimized' in vs.panels and vs.opt_steps:
-        t = vs.target_of(n)
-        out[('optimized', n)] = vs.memoised(('optimized png', n, t), lambda: optimized_png(
-            vs.optimized(n).ppm, n, vs.opt_steps, float(vs.optimized(n).scores.max()), vs.width, vs.dpi, task=vs.task(n)))
+        if wait or vs.has_optimized(n): out[('optimized', n)] = vs.optimized_png(n)
+        else: out['pending'].append(n)
     return position_importance(v.saliency[0]).numpy()
 
 def panel_pngs(vs: ViewSet,
@@ -328,29 +362,32 @@ def panel_pngs(vs: ViewSet,
                kind: str = 'saliency',  # attribution method of the menu (MENU)
                show=None,  # names of the models to draw; None: every usable one
                region=None,  # (start, end) of the positions drawn; None: region_of(vs, i)
+               wait: bool = True,  # False: an optimized input not drawn yet is left out (named in 'pending'), not computed
               ) -> dict:
-    "PNG bytes of every panel of sequence `i`, keyed 'overview' (a window of a long input), 'input', 'compare', ('model', name), ('optimized', name); 'messages' (what could not be drawn), 'notes' (models at chance) and 'region'."
+    "PNG bytes of every panel of sequence `i`, keyed 'overview' (a window of a long input), 'input', 'compare', ('model', name), ('optimized', name); 'messages' (what could not be drawn), 'notes' (models at chance), 'pending' (models whose optimized input was left out) and 'region'."
     L = vs.data.length
     a, b = check_region(region, L) or region_of(vs, i, kind, show)
-    out, imps, where = {'messages': {}, 'notes': {}, 'region': (a, b)}, {}, sites(vs, i)
+    out, imps, where = {'messages': {}, 'notes': {}, 'pending': [], 'region': (a, b)}, {}, sites(vs, i)
     if 'input' in vs.panels:
-        fig = _windowed(vs, ('<input>', b - a), lambda: InputFigure(b - a, vs.width, vs.dpi), a)
-        out['input'] = fig.draw(vs.data.X[i][:, a:b], seq_title(vs, i), _cut_sites(where, a, b))
+        with DRAWING:
+            fig = _windowed(vs, ('<input>', b - a), lambda: InputFigure(b - a, vs.width, vs.dpi), a)
+            out['input'] = fig.draw(vs.data.X[i][:, a:b], seq_title(vs, i), _cut_sites(where, a, b))
     for n in (vs.names if show is None else [n for n in vs.names if n in show]):
         if n in vs.problems:
             out['messages'][n] = vs.problems[n]; continue
-        try: imps[n] = _model_pngs(vs, out, n, i, kind, (a, b))
+        try: imps[n] = _model_pngs(vs, out, n, i, kind, (a, b), wait)
         except Exception as e: out['messages'][n] = f'{n}: {error_text(e)}'
         else:
             if chance_note(vs.models[n]): out['notes'][n] = f'{n}: {chance_note(vs.models[n])}; it learned nothing to explain'
-    if 'compare' in vs.panels:
-        fig = _windowed(vs, ('<compare>', tuple(imps), b - a),
-                        lambda: CompareFigure(list(imps), [vs.colors[n] for n in imps], b - a, vs.width, vs.dpi), a)
-        out['compare'] = fig.draw({n: imp[a:b] for n, imp in imps.items()}, _cut_sites(where, a, b))
-    if (a, b) != (0, L) and imps:
-        key = ('<overview>', tuple(imps))
-        if key not in vs.figures: vs.figures[key] = OverviewFigure(list(imps), [vs.colors[n] for n in imps], L, vs.width, vs.dpi)
-        out['overview'] = vs.figures[key].draw(imps, (a, b))
+    with DRAWING:
+        if 'compare' in vs.panels:
+            fig = _windowed(vs, ('<compare>', tuple(imps), b - a),
+                            lambda: CompareFigure(list(imps), [vs.colors[n] for n in imps], b - a, vs.width, vs.dpi), a)
+            out['compare'] = fig.draw({n: imp[a:b] for n, imp in imps.items()}, _cut_sites(where, a, b))
+        if (a, b) != (0, L) and imps:
+            key = ('<overview>', tuple(imps))
+            if key not in vs.figures: vs.figures[key] = OverviewFigure(list(imps), [vs.colors[n] for n in imps], L, vs.width, vs.dpi)
+            out['overview'] = vs.figures[key].draw(imps, (a, b))
     return out
 
 # %% ../nbs/07b_views.ipynb #2515c267

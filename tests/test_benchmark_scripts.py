@@ -136,15 +136,21 @@ def test_grammar_seeds_records_each_run_and_resumes(tmp_path, capsys):
 def test_grammar_seeds_response_finds_a_planted_rule():
     "The spacing response of a model that scores exactly 'A then B at the task's gap' peaks at that gap, and not in reverse."
     mod = load('grammar_seeds')
-    a, b, gap = mod.TASKS['spi1-cebpb']
+    a, b, gap, near = mod.TASKS['spi1-cebpb']
+    assert near == 0 and mod.TASKS['spi1-cebpb-near2'][:3] == (a, b, gap)
     A, B = (one_hot_t(mod.consensus(m)) for m in (a, b))
     w = torch.cat([A, torch.zeros(4, gap), B], 1)  # a filter of the whole composite element
 
     class Rule(torch.nn.Module):
         def forward(self, x): return torch.nn.functional.conv1d(x, w[None]).amax(-1)
 
-    peak, height, at_gap, rev = mod.spacing_response(Rule(), 'spi1-cebpb', n_background=20)
+    r = mod.response(Rule(), 'spi1-cebpb', n_background=20)
+    peak, height, at_gap, rev = r['peak_gap'], r['peak_height'], r['at_gap'], r['reversed_at_gap']
     assert peak == gap and height > 3 and at_gap > rev + 3, (peak, height, at_gap, rev)
+    row = dict(test_auroc=0.99, peak_gap=peak, at_gap=at_gap, reversed_at_gap=rev)
+    assert mod.learned(row, 'spi1-cebpb') and mod.learned(row, 'spi1-cebpb-near2')
+    assert not mod.learned(dict(row, reversed_at_gap=at_gap - 1), 'spi1-cebpb')  # no order preference: not learned
+    assert mod.learned(dict(row, peak_gap=gap + 3), 'spi1-cebpb') and not mod.learned(dict(row, peak_gap=gap + 3), 'spi1-cebpb-near2')
 
 
 def one_hot_t(seq):

@@ -30,7 +30,9 @@ NEW = [('deepmotif.core', n) for n in 'check_target target_index check_batch_siz
     ('deepmotif.views', n) for n in 'check_region region_of ZOOM_FROM ZOOM_WIDTH targeting regioned outputs_of'.split()] + [
     ('deepmotif.commands', n) for n in 'motifs_command spacing_report variants_command scan_command pretrained_demo_command pretrained_command'.split()] + [
     ('deepmotif.models', n) for n in 'model_folder pretrained_root pretrained_names PRETRAINED_PREFIX'.split()] + [
-    ('deepmotif.zoo', n) for n in 'pretrained load_pretrained pretrained_sample Cards CARDS_FORMAT split_dataset_name'.split()]
+    ('deepmotif.zoo', n) for n in 'pretrained load_pretrained pretrained_sample Cards CARDS_FORMAT split_dataset_name'.split()] + [
+    ('deepmotif.fastism', n) for n in 'layer_plan LayerPlan ism_layers take_columns off_sequence'.split()] + [
+    ('deepmotif.grammar', 'spacing_response'), ('deepmotif.dashboard', 'under_jupyter_server'), ('deepmotif.render', 'DRAWING')]
 
 
 def test_public_names_import_from_the_package():
