@@ -40,6 +40,7 @@ RECIPES = {  # name: fit options (on top of the 'default' preset; its CNN-RNN ra
     'lr3e-3': dict(lr=3e-3),
     'lr1e-3-bs32': dict(lr=1e-3, batch_size=32),
     'patience20': dict(patience=20),
+    'epochs60': dict(epochs=60),  # four times the budget (the RNN's on the ChIP-seq sets is 40); overrides --epochs
 }
 FIELDS = ['task', 'arch', 'recipe', 'threads', 'seed', 'test_auroc', 'best_epoch', 'epochs_run', 'restarts', 'at_chance',
           'peak_gap', 'peak_height', 'at_gap', 'reversed_at_gap', 'seconds', 'valid_auroc_by_epoch']
@@ -67,7 +68,7 @@ def run(task, arch, recipe, threads, seed, n, epochs):
     torch.manual_seed(seed)
     model = build_model(arch)
     t = time.perf_counter()
-    hist = fit(model, train, valid, epochs=epochs, seed=seed, verbose=False, **RECIPES[recipe])
+    hist = fit(model, train, valid, seed=seed, verbose=False, **{'epochs': epochs, **RECIPES[recipe]})
     secs = time.perf_counter() - t
     r = response(model, task)
     peak, height, at_gap, rev = r['peak_gap'], r['peak_height'], r['at_gap'], r['reversed_at_gap']
@@ -102,6 +103,24 @@ def summary(rows):
               f"{np.mean([float(r['seconds']) for r in rs]):.0f} |")
 
 
+def leaving(rows, below=0.75, early=(3, 4, 5)):
+    """When runs leave their initial plateau: the first epoch whose validation AUROC reaches `below` (fit's restart_below),
+    per architecture, and what a restart after `k` epochs still below it (a restart inside a short budget) would have
+    cut short: the runs that left later and went on to learn their task's rule."""
+    print(f'\n| arch | runs | first epoch at validation AUROC >= {below}: median (range) | never | '
+          + ' | '.join(f'left after epoch {k}: learned the rule' for k in early) + ' |')
+    print('|---|---:|---|---:|' + '---:|' * len(early))
+    by = {}
+    for r in rows: by.setdefault(r['arch'], []).append(r)
+    for arch, rs in sorted(by.items()):
+        first = [next((i + 1 for i, v in enumerate(map(float, r['valid_auroc_by_epoch'].split())) if v >= below), None) for r in rs]
+        seen = [f for f in first if f]
+        cut = [f"{sum(learned(r, r['task']) for r, f in zip(rs, first) if f and f > k)} of {sum(1 for f in first if f and f > k)}"
+               for k in early]
+        print(f"| {arch} | {len(rs)} | {int(np.median(seen)) if seen else '-'} ({min(seen, default='-')}-{max(seen, default='-')}) | "
+              f"{first.count(None)} | " + ' | '.join(cut) + ' |')
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--tasks', nargs='+', default=['spi1-cebpb'], choices=list(TASKS))
@@ -112,7 +131,11 @@ def main(argv=None):
     p.add_argument('--n', type=int, default=4000, help='training + validation sequences')
     p.add_argument('--epochs', type=int, default=15)
     p.add_argument('--out', help='TSV to append one row per run to (and to resume from)')
+    p.add_argument('--leaving', action='store_true', help='only print when the runs in --out left their plateau')
     a = p.parse_args(argv)
+    if a.leaving:
+        with open(a.out) as f: leaving(list(csv.DictReader(f, delimiter='\t')))
+        return 0
     print(f"torch {torch.__version__}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; n {a.n}, epochs <= {a.epochs}")
     rows = []
     if a.out and Path(a.out).exists():

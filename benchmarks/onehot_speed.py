@@ -10,10 +10,16 @@ The timings are interleaved (ours, theirs, ours, ...) and the best of `--repeat`
 identical before timing.
 
 usage: python benchmarks/onehot_speed.py [--long 10000000] [--n 20000] [--length 101] [--repeat 7] [--threads 1 2]
+       python benchmarks/onehot_speed.py --fresh [--n 20000] [--length 1000] [--repeat 5]
+
+`--fresh` times the first `one_hot` of a process (memory the process has not touched before), each run in a fresh
+process, alternating between the output allocated by numpy's `np.empty` (what `one_hot` does) and by torch's
+allocator: numpy asks for transparent huge pages on large arrays (madvise), torch does not, and on some machines
+(virtual machines that hand free huge pages back to their host) a huge page touched the first time is slow.
 """
 import os
 for v in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'): os.environ[v] = '1'
-import argparse, platform, random, time
+import argparse, json, platform, random, statistics, subprocess, sys, time
 import numpy as np
 import torch
 from deepmotif.data import one_hot
@@ -57,12 +63,58 @@ def compare(label, seqs, repeat, tm, threads=1):
               f'   ours/tangermeme speed {t["tangermeme"] / t["ours"]:.2f}x   (outputs identical)')
 
 
+FRESH = r"""
+import json, sys, time, numpy as np, torch
+torch.set_num_threads(int(sys.argv[4]))
+import deepmotif.data as D
+if sys.argv[1] == 'torch':  # this process only: every np.empty comes from torch's allocator (4 KiB pages)
+    _empty = np.empty
+    def _torch_empty(shape, dtype=float, **k):
+        try: return torch.empty(shape, dtype=torch.from_numpy(_empty(0, dtype)).dtype).numpy()
+        except TypeError: return _empty(shape, dtype, **k)
+    np.empty = _torch_empty
+n, L = int(sys.argv[2]), int(sys.argv[3])
+rng = np.random.default_rng(0)
+seqs = np.frombuffer(b'ACGT', np.uint8)[rng.integers(0, 4, (n, L))].tobytes().decode()
+seqs = [seqs[i * L:(i + 1) * L] for i in range(n)]
+t = time.perf_counter(); X = D.one_hot(seqs); first = time.perf_counter() - t
+del X
+t = time.perf_counter(); X = D.one_hot(seqs); second = time.perf_counter() - t
+print(json.dumps({'first': first, 'second': second, 'sum': float(X.sum())}))
+"""
+
+
+def fresh(n: int, length: int, repeat: int, threads: list) -> None:
+    "The first and second one_hot of fresh processes, torch's allocation against numpy's, alternating."
+    thp = {k: open(f'/sys/kernel/mm/transparent_hugepage/{k}').read().strip() for k in ('enabled', 'defrag')
+           if os.path.exists(f'/sys/kernel/mm/transparent_hugepage/{k}')}
+    print(f'{platform.machine()}, numpy {np.__version__}, torch {torch.__version__}; {n:,} x {length:,} bp '
+          f'({n * length * 16 / 2**20:.0f} MiB of float32 one-hot); transparent huge pages {thp or "unknown"}; '
+          f'median of {repeat} fresh processes each; load average {os.getloadavg()[0]:.2f}')
+    print('| threads | allocation | first one_hot | second one_hot |\n|---:|---|---:|---:|')
+    for th in threads:
+        runs = {'numpy': [], 'torch': []}
+        for _ in range(repeat):
+            for how in runs:
+                out = subprocess.run([sys.executable, '-c', FRESH, how, str(n), str(length), str(th)],
+                                     capture_output=True, text=True, check=True).stdout
+                runs[how].append(json.loads(out.strip().splitlines()[-1]))
+        assert len({r['sum'] for v in runs.values() for r in v}) == 1, 'outputs differ'
+        for how, v in runs.items():
+            print(f"| {th} | {'np.empty (one_hot today)' if how == 'numpy' else 'torch.empty'} | "
+                  f"{statistics.median(r['first'] for r in v):.3f} s | {statistics.median(r['second'] for r in v):.3f} s |")
+
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser()
+    ap.add_argument('--fresh', action='store_true', help='first one_hot of fresh processes, torch vs numpy allocation')
     ap.add_argument('--long', type=int, default=10_000_000); ap.add_argument('--n', type=int, default=20_000)
     ap.add_argument('--length', type=int, default=101); ap.add_argument('--repeat', type=int, default=7)
     ap.add_argument('--threads', type=int, nargs='+', default=[1, 2])
     a = ap.parse_args()
+    if a.fresh:
+        fresh(a.n, a.length if a.length != 101 else 1000, min(a.repeat, 5), a.threads)
+        sys.exit(0)
     rng = np.random.default_rng(0)
     acgt = lambda n: np.frombuffer(b'ACGT', dtype=np.uint8)[rng.integers(0, 4, n)].tobytes().decode()
     chrom = acgt(a.long)

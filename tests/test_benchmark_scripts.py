@@ -156,3 +156,52 @@ def test_grammar_seeds_response_finds_a_planted_rule():
 def one_hot_t(seq):
     from deepmotif.data import one_hot
     return torch.as_tensor(one_hot([seq])[0], dtype=torch.float32)
+
+
+def test_grammar_seeds_leaving_counts_what_an_early_restart_would_cut(capsys):
+    "The plateau table: first epoch at validation AUROC >= 0.75 per run, and the runs that left it after epoch k that learned."
+    mod = load('grammar_seeds')
+    row = lambda arch, curve, auc, at, rev: dict(task='spi1-cebpb', arch=arch, valid_auroc_by_epoch=curve, test_auroc=auc,
+                                                 at_gap=at, reversed_at_gap=rev, peak_gap=4)
+    rows = [row('rnn', '0.50 0.55 0.60 0.62 0.80 0.97', 0.98, 9, 1),   # leaves at epoch 5, learns
+            row('rnn', '0.50 0.51 0.52 0.50 0.51 0.52', 0.52, 0, 0),   # never leaves
+            row('rnn', '0.80 0.90 0.99', 0.99, 1, 0.5),               # leaves at epoch 1, no order preference
+            row('cnn', '0.52 0.60 0.70 0.90', 0.99, 12, -3)]           # leaves at epoch 4, learns
+    mod.leaving(rows)
+    out = capsys.readouterr().out
+    assert '| rnn | 3 | 3 (1-5) | 1 | 1 of 1 | 1 of 1 | 0 of 0 |' in out, out
+    assert '| cnn | 1 | 4 (4-4) | 0 | 1 of 1 | 0 of 0 | 0 of 0 |' in out, out
+
+
+def test_grammar_seeds_recipe_epochs_override_the_budget(tmp_path, monkeypatch):
+    "A recipe that sets epochs (epochs60) trains that many, whatever --epochs says."
+    mod = load('grammar_seeds')
+    monkeypatch.setitem(mod.RECIPES, 'epochs3', dict(epochs=3, patience=None))
+    r = mod.run('spi1-cebpb', 'cnn', 'epochs3', 1, 0, 200, 1)
+    assert r['epochs_run'] == 3 and len(r['valid_auroc_by_epoch'].split()) == 3, r
+
+
+def test_rnn_grammar_reports_signal_training_and_views(monkeypatch, capsys):
+    "The RNN-grammar script on a tiny run: the first-order signal of the task, the per-epoch loss, and the views' figures."
+    mod = load('rnn_grammar')
+    monkeypatch.setattr('sys.argv', ['rnn_grammar.py', '--tasks', 'spi1-cebpb', '--archs', 'rnn', '--epochs', '2', '--n', '200'])
+    mod.main()
+    out = capsys.readouterr().out
+    m = re.search(r'A present ([\d.]+), B present ([\d.]+), both present ([\d.]+)', out)
+    assert m, out
+    a, b, both = map(float, m.groups())
+    assert 0.5 < a < 1 and 0.5 < b < 1 and both > max(a, b), (a, b, both)  # every positive has both; some negatives too
+    assert len(re.search(r'training loss: (.*)', out)[1].split()) == 2
+    row = re.search(r'\| spi1-cebpb \| rnn \| ([\d.]+) \| ([+-][\d.]+) \| ([\d.]+) \| ([\d.]+) \|', out)
+    assert row and all(0 <= float(x) <= 1 for x in row.groups()[2:]), out
+
+
+def test_genome_windows_stages_cut_the_same_windows(tmp_path, monkeypatch, capsys):
+    "The genome benchmark on a tiny generated genome: windows equal to a pyfaidx loop, and the stage floor cuts the same ones."
+    mod = load('genome_windows')
+    monkeypatch.setattr('sys.argv', ['genome_windows.py', str(tmp_path), '--size-gb', '0.0002', '--n', '300', '--length', '100',
+                                     '--chroms', '2', '--stages'])
+    mod.main()
+    out = capsys.readouterr().out
+    assert 'genome_windows == pyfaidx loop: True' in out and 'again (memory warm)' in out, out
+    assert re.search(r'stages of a bytes-only cut .*parse BED [\d.]+ s.*one_hot [\d.]+ s; cut [\d.]+ s', out), out
