@@ -264,7 +264,7 @@ def ism_layers(m: nn.Module,  # the model, in eval mode
     phase = subs[:, 2] % S
     order = (phase * X.shape[2] + subs[:, 2]).argsort()
     cuts = torch.searchsorted(phase[order], torch.arange(S + 1, device=X.device)).tolist()
-    def work(part):  # the phases of `part`, one batch after the other, with a dense buffer of its own
+    def work(part):  # the phases of one group, one batch after the other, with a dense buffer of its own
         with torch.no_grad(): _work(part, None if dense0 is None else dense0.empty())  # grad mode is per thread
     def _work(part, dense):
         for c0 in part:
@@ -276,9 +276,22 @@ def ism_layers(m: nn.Module,  # the model, in eval mode
                 dense.add(r, n, h, s)
                 if dense.size >= budget: _finish(back[2:], *dense.flush(), y0, target, out, bar)
         if dense is not None and dense.size: _finish(back[2:], *dense.flush(), y0, target, out, bar)
-    phases = [c0 for c0 in range(S) if cuts[c0] < cuts[c0 + 1]]
-    k = min(torch.get_num_threads() if X.device.type == 'cpu' else 1, len(phases))
-    if k <= 1: work(phases)
-    else:  # phases side by side, torch on one thread in each: the same arithmetic per mutant at any thread count
-        with _one_thread(), ThreadPoolExecutor(k) as ex: list(ex.map(work, [phases[t::k] for t in range(k)]))
+    groups = _groups([c0 for c0 in range(S) if cuts[c0] < cuts[c0 + 1]], cuts)
+    k = min(torch.get_num_threads() if X.device.type == 'cpu' else 1, len(groups))
+    if k <= 1:
+        for g in groups: work(g)
+    else:  # groups side by side, torch on one thread in each: the same products per mutant at any thread count
+        with _one_thread(), ThreadPoolExecutor(k) as ex: list(ex.map(work, groups))
+    return out
+
+def _groups(phases: list, cuts: list, most: int = 64, least: int = 512) -> list[list]:
+    """Consecutive phases in groups of about the same number of mutants (at least `least`, at most `most` groups), set
+    by the substitutions alone. Each group fills and empties a dense buffer of its own, so every product (the dense
+    layer's, the head's) has the same rows whatever the thread count: a BLAS may round a row differently in a product
+    with more rows."""
+    size = max(least, -(-cuts[-1] // most))
+    out, n = [], 0
+    for c0 in phases:
+        if not out or n >= size: out.append([]); n = 0
+        out[-1].append(c0); n += cuts[c0 + 1] - cuts[c0]
     return out

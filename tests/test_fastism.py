@@ -147,3 +147,18 @@ def test_same_numbers_at_any_thread_count(name):
     finally: torch.set_num_threads(old)
     assert torch.equal(got[0], got[1]) and torch.equal(got[0], got[2])
     torch.testing.assert_close(got[0], ism_loop(m, X), atol=1e-4 * float(got[0].abs().max()), rtol=0)
+
+
+def test_groups_are_fixed_by_the_substitutions_alone():
+    "Phases go into groups of consecutive phases, in order, each of at least `least` mutants (but the last), at most `most` groups."
+    from deepmotif.fastism import _groups
+    counts = [0, 300, 10, 700, 200, 200, 5, 0, 900]  # mutants per phase (phases 0 and 7 have none)
+    cuts = [0]
+    for c in counts: cuts.append(cuts[-1] + c)
+    phases = [p for p, c in enumerate(counts) if c]
+    g = _groups(phases, cuts, most=64, least=512)
+    assert [p for grp in g for p in grp] == phases                     # every phase once, in order
+    sizes = [sum(counts[p] for p in grp) for grp in g]
+    assert all(s >= 512 for s in sizes[:-1]) and g == [[1, 2, 3], [4, 5, 6, 8]], (g, sizes)
+    assert len(_groups(phases, cuts, most=2, least=1)) <= 2 + 1          # about cuts[-1] / most mutants each
+    assert _groups([], [0]) == []
