@@ -7,7 +7,7 @@ for contrast, the CNN-RNN, with `fit`'s defaults and the given budget, then prin
 - the first-order signal the task offers: the validation AUROC of "motif A is present", "motif B is present" and "both
   are present" as predictors (from the planted sites). A model learns its first detectors from such signal;
 - the training loss per epoch (ln 2 = 0.693 is a constant prediction) and the validation AUROC per epoch;
-- the trained model: the spread (sd) of its logits over the validation set, its temporal scores (the forward
+- the trained model: the spread (sd) of its logits over the test set, its temporal scores (the forward
   probability at the end of B minus just before A, mean over the positive test sequences) and its saliency (site
   AUROC of A and of B over the positive test sequences: 0.5 is no preference for the sites).
 
